@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+# vunplug bench: builds Linux 7.2 (Debian's source, or KERNEL_SRC) with the
+# patch series and the vunplug driver, a Debian sid guest with IGT, boots
+# it in QEMU and runs igt_runner. See README.md.
+
+BENCH_CACHE ?= $(HOME)/.cache/vunplug-bench
+BENCH_OUT ?= $(CURDIR)/out
+KERNEL_SRC ?=
+TESTLIST ?= $(CURDIR)/tests/testlist.txt
+export BENCH_CACHE BENCH_OUT KERNEL_SRC TESTLIST
+
+B := sh $(CURDIR)/bench
+
+.PHONY: all check kernel kernel-stock guest run run-stock summary series \
+	checkpatch selftest clean clean-cache help
+
+# The main job: our kernel, the guest, one VM run, the results table.
+all:
+	@$(B)/host-deps.sh
+	@guest=$$($(B)/build-guest.sh) && \
+	  $(B)/build-kernel.sh fixed "$$guest" && \
+	  $(B)/run-vm.sh fixed "$$guest" && \
+	  $(B)/summary.sh fixed tests/fixed-fails.txt
+
+# The tests: both kernels, checked against the expectations files.
+check:
+	@$(B)/check.sh
+
+kernel kernel-stock:
+	@$(B)/host-deps.sh
+	@$(B)/build-kernel.sh $(if $(filter kernel-stock,$@),stock,fixed) \
+	  "$$($(B)/build-guest.sh)"
+
+guest:
+	@$(B)/host-deps.sh
+	@$(B)/build-guest.sh >/dev/null
+
+run run-stock:
+	@v=$(if $(filter run-stock,$@),stock,fixed); \
+	  guest=$$($(B)/build-guest.sh) && $(B)/run-vm.sh $$v "$$guest" && \
+	  $(B)/summary.sh $$v tests/$$v-fails.txt
+
+summary:
+	@$(B)/summary.sh fixed tests/fixed-fails.txt
+
+# The series as git format-patch files with a cover letter, in out/series.
+series:
+	@$(B)/series.sh
+
+checkpatch:
+	@$(B)/checkpatch.sh
+
+# Proves the crash handling: a guest that panics, and one that hangs, are
+# reported with partial results instead of stalling.
+selftest:
+	@$(B)/selftest.sh
+
+clean:
+	rm -rf $(BENCH_OUT)
+
+# Wipes everything cached: Debian packages, kernel trees, ccache, guest.
+clean-cache:
+	rm -rf $(BENCH_CACHE)
+
+help:
+	@sed -n '/^# /p' README.md | head -n 1; \
+	 echo "make            build kernel + guest, run the tests in QEMU"; \
+	 echo "make check      both kernels (stock 7.2 and with the series) vs expectations"; \
+	 echo "make series     write the patch series to out/series"; \
+	 echo "make selftest   show that a panicking or hung guest is reported"; \
+	 echo "make clean / make clean-cache"

@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build (once per package list) the Debian sid guest root with IGT, and
+# compile the project's IGT tests in it. Prints the guest root's path.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+root=$(guest_root)
+if [ ! -f "$root/.bench-ready" ]; then
+	pkgs=$(grep -v '^#' "$BENCH_TOP/bench/guest-packages.txt" | tr -s ' \n' ',' | sed 's/,$//')
+	say "guest: building Debian sid root with mmdebstrap ($pkgs)" >&2
+	mkdir -p "$BENCH_CACHE/guest"
+	rm -rf "$root" "$root.tmp"
+	t0=$(date +%s)
+	mmdebstrap --variant=apt --mode=root \
+		--aptopt='Acquire::Check-Valid-Until "false"' \
+		--include="$pkgs" sid "$root.tmp" \
+		"${BENCH_MIRROR:-http://deb.debian.org/debian}" \
+		>"$BENCH_CACHE/guest/mmdebstrap.log" 2>&1 ||
+		die "mmdebstrap failed (see $BENCH_CACHE/guest/mmdebstrap.log)"
+	# Console login is never needed; the bench init runs the tests.
+	printf 'vunplug-bench\n' >"$root.tmp/etc/hostname"
+	touch "$root.tmp/.bench-ready"
+	mv "$root.tmp" "$root"
+	# Keep only the newest guest root.
+	for old in "$BENCH_CACHE"/guest/root-*; do
+		[ "$old" = "$root" ] || rm -rf "$old"
+	done
+	say "guest: built in $(( $(date +%s) - t0 )) s ($(du -sh "$root" | cut -f1))" >&2
+fi
+
+# The project's IGT tests, built against the guest's libigt.so.0.
+bin=$root/opt/vunplug-bench/bin
+key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h)
+if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
+	say "guest: compiling igt-tests/ against libigt.so.0" >&2
+	rm -rf "$root/opt/vunplug-bench"
+	mkdir -p "$bin" "$root/opt/vunplug-bench/src"
+	cp "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h "$root/opt/vunplug-bench/src/"
+	for c in "$BENCH_TOP"/igt-tests/*.c; do
+		t=$(basename "$c" .c)
+		chroot "$root" sh -c "gcc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+			-DIGT_SUBSET_BUILD -I/opt/vunplug-bench/src \
+			\$(pkg-config --cflags libdrm) \
+			-o /opt/vunplug-bench/bin/$t /opt/vunplug-bench/src/$t.c \
+			/usr/lib/x86_64-linux-gnu/libigt.so.0 -ldrm -lpthread" \
+			>&2 || die "compiling igt-tests/$t.c failed"
+	done
+	printf '%s\n' "$key" >"$bin/.bench-key"
+fi
+printf '%s\n' "$root"

@@ -1,0 +1,116 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build one kernel variant and install its modules into the guest root.
+#   fixed: the source tree + the whole patch series + the new files
+#   stock: the source tree + only the driver patches + the new files
+# The source is Debian's pristine linux-source-7.2, or $KERNEL_SRC, copied
+# (never edited in place) into $BENCH_CACHE/kernel/<src>-<variant>, built in
+# its o/ subdirectory (a direct subdirectory keeps paths relative, so ccache
+# hits across variants and trees).
+# Usage: build-kernel.sh fixed|stock GUEST_ROOT
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=$1
+guest=$2
+case $variant in
+fixed) kinds="fix driver" ;;
+stock) kinds="driver" ;;
+*) die "unknown kernel variant '$variant' (use fixed or stock)" ;;
+esac
+
+if [ -n "${KERNEL_SRC:-}" ]; then
+	[ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/drivers/video" ] ||
+		die "KERNEL_SRC=$KERNEL_SRC is not a Linux source tree"
+	src=$(cd "$KERNEL_SRC" && pwd)
+else
+	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
+fi
+
+tree=$(kernel_tree "$variant")
+out=$tree/o
+series=$BENCH_TOP/patches/series
+patches=$(awk -v kinds=" $kinds " '!/^#/ && NF == 2 && index(kinds, " " $1 " ") { print $2 }' "$series")
+newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+
+# Cache key of everything that shapes this build.
+key=$( {
+	printf '%s %s\n' "$src" "$variant"
+	[ -n "${KERNEL_SRC:-}" ] && (cd "$src" && git describe --always --dirty 2>/dev/null || true)
+	cd "$BENCH_TOP"
+	for p in $patches; do cat "patches/$p"; done
+	cat $newfiles bench/kernel.config bench/build-kernel.sh
+} | sha256sum | cut -c1-16)
+
+if [ -f "$out/.bench-key" ] && [ "$(cat "$out/.bench-key")" = "$key" ] &&
+   [ -f "$out/arch/x86/boot/bzImage" ]; then
+	say "kernel[$variant]: up to date ($tree)"
+else
+	say "kernel[$variant]: preparing source tree from $src"
+	mkdir -p "$tree"
+	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
+		"$src/" "$tree/"
+	for p in $patches; do
+		if ! err=$(cd "$tree" && git apply --check -v "$BENCH_TOP/patches/$p" 2>&1); then
+			file=$(printf '%s\n' "$err" | sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p;s/^error: \([^:]*\): does not exist.*/\1/p' | head -n 1)
+			die "patch $p does not apply to $src${file:+ (fails on $file)}"
+		fi
+		(cd "$tree" && git apply "$BENCH_TOP/patches/$p")
+	done
+	(cd "$BENCH_TOP" && for f in $newfiles; do
+		mkdir -p "$tree/$(dirname "$f")"
+		cp "$f" "$tree/$f"
+	done)
+
+	say "kernel[$variant]: configuring (allnoconfig + bench/kernel.config)"
+	mkdir -p "$out"
+	frag=$out/.bench-fragment
+	{ cat "$BENCH_TOP/bench/kernel.config"
+	  printf 'CONFIG_LOCALVERSION="-vunplug-%s"\n' "$variant"
+	  printf 'CONFIG_LOCALVERSION_AUTO=n\n'; } >"$frag"
+	kmake() {
+		make -C "$tree" O="$out" -j"$JOBS" \
+			CC="ccache gcc" HOSTCC="ccache gcc" \
+			KBUILD_BUILD_TIMESTAMP="bench" KBUILD_BUILD_USER=bench \
+			KBUILD_BUILD_HOST=bench "$@"
+	}
+	kmake -s KCONFIG_ALLCONFIG="$frag" allnoconfig >"$out/.bench-config.log" 2>&1 ||
+		die "allnoconfig failed (see $out/.bench-config.log)"
+	kmake -s olddefconfig >>"$out/.bench-config.log" 2>&1 ||
+		die "olddefconfig failed (see $out/.bench-config.log)"
+	dropped=""
+	while IFS= read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*}
+		want=${line#*=}
+		got=$(sed -n "s/^$sym=//p" "$out/.config")
+		if [ "$want" = n ]; then
+			[ -z "$got" ] || dropped="$dropped $sym=$got(want n)"
+		elif [ "$got" != "$want" ]; then
+			dropped="$dropped $sym"
+		fi
+	done <"$frag"
+	[ -z "$dropped" ] ||
+		die "kernel config: options dropped by Kconfig (missing dependencies?):$dropped"
+
+	say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
+	t0=$(date +%s)
+	kmake bzImage modules >"$out/.bench-build.log" 2>&1 || {
+		grep -E 'error|Error' "$out/.bench-build.log" | head -n 20 >&2
+		die "kernel build failed (full log: $out/.bench-build.log)"
+	}
+	say "kernel[$variant]: built in $(( $(date +%s) - t0 )) s"
+	printf '%s\n' "$key" >"$out/.bench-key"
+fi
+
+release=$(cat "$out/include/config/kernel.release")
+if [ ! -f "$guest/lib/modules/$release/.bench-key" ] ||
+   [ "$(cat "$guest/lib/modules/$release/.bench-key")" != "$key" ]; then
+	say "kernel[$variant]: installing modules of $release into the guest root"
+	rm -rf "$guest/lib/modules/$release"
+	make -C "$tree" O="$out" -s INSTALL_MOD_PATH="$guest" INSTALL_MOD_STRIP=1 \
+		DEPMOD=/sbin/depmod modules_install >"$out/.bench-modinst.log" 2>&1 ||
+		die "modules_install failed (see $out/.bench-modinst.log)"
+	printf '%s\n' "$key" >"$guest/lib/modules/$release/.bench-key"
+fi
+printf '%s\n' "$release" >"$out/.bench-release"

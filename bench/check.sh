@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The suite's two sides: every test passes on the kernel with the series
+# (tests/fixed-fails.txt lists accepted exceptions, none today) and on
+# stock 7.2 plus only the vunplug driver, the tests that depend on the
+# fixes fail exactly as tests/stock-fails.txt records. Prints both columns
+# and ends with "N passed, N failed" (one check per test and kernel).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+"$BENCH_TOP/bench/host-deps.sh"
+guest=$("$BENCH_TOP/bench/build-guest.sh")
+"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
+"$BENCH_TOP/bench/build-kernel.sh" stock "$guest"
+"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
+"$BENCH_TOP/bench/run-vm.sh" stock "$guest"
+"$BENCH_TOP/bench/summary.sh" fixed "$BENCH_TOP/tests/fixed-fails.txt" || true
+"$BENCH_TOP/bench/summary.sh" stock "$BENCH_TOP/tests/stock-fails.txt" || true
+
+echo
+echo "Both kernels (expected/actual; a check passes when they agree):"
+printf '  %-52s %-20s %-20s\n' TEST "STOCK 7.2" "WITH SERIES"
+passed=0
+failed=0
+for t in $(cat "$BENCH_OUT/fixed/names.txt" "$BENCH_OUT/stock/names.txt" | sort -u); do
+	cols=""
+	for v in stock fixed; do
+		line=$(grep -E "^$t " "$BENCH_OUT/$v/outcome.txt" || true)
+		want=$(printf '%s' "$line" | cut -d' ' -f2)
+		got=$(printf '%s' "$line" | cut -d' ' -f3)
+		if [ -n "$line" ] && [ "$want" = "$got" ]; then
+			passed=$((passed + 1))
+			cell="$got"
+		else
+			failed=$((failed + 1))
+			cell="${want:-?}/${got:-missing} !!"
+		fi
+		cols="$cols$(printf '%-20s ' "$cell")"
+	done
+	printf '  %-52s %s\n' "$t" "$cols"
+done
+for v in fixed stock; do
+	[ -f "$BENCH_OUT/$v/vm-failure" ] &&
+		echo "  the $v guest $(cat "$BENCH_OUT/$v/vm-failure")"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

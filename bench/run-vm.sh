@@ -1,0 +1,136 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Boot a built kernel variant in QEMU with the guest root over 9p, run
+# igt_runner inside, and keep the results even if the guest panics or
+# hangs: the host kills QEMU after $BENCH_TIMEOUT seconds, turns what
+# igt_runner wrote into results.json and reports the last console lines.
+# Usage: run-vm.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=$1
+guest=$2
+: "${BENCH_TIMEOUT:=2400}"
+: "${BENCH_TEST_TIMEOUT:=600}"
+: "${BENCH_MODULES:=vunplug}"
+: "${BENCH_MEM:=3G}"
+: "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
+
+tree=$(kernel_tree "$variant")
+kernel=$tree/o/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel for '$variant' at $kernel (run make kernel first)"
+release=$(cat "$tree/o/.bench-release")
+
+run=$BENCH_OUT/$variant
+rm -rf "$run"
+mkdir -p "$run/job/results"
+grep -E '^igt@' "$TESTLIST" >"$run/job/testlist" ||
+	die "no igt@ entries in $TESTLIST"
+cat >"$run/job/job.env" <<ENV
+BENCH_NAME='$variant-$release'
+BENCH_MODULES='$BENCH_MODULES'
+BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
+BENCH_RUNNER_TIMEOUT='$(( BENCH_TIMEOUT * 3 / 4 ))'
+BENCH_FAULT='${BENCH_FAULT:-}'
+ENV
+for v in $(env | sed -n 's/^\(FBDEV_UNPLUG_[A-Z_]*\)=.*/\1/p'); do
+	eval "printf 'export %s=%s\n' \"\$v\" \"\$$v\"" >>"$run/job/job.env"
+done
+install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
+
+# KVM when a short probe shows that a guest really boots under it.
+accel=${BENCH_ACCEL:-}
+if [ -z "$accel" ]; then
+	probe=$BENCH_CACHE/kvm-probe-$(printf '%s %s' "$(uname -r)" "$(qemu-system-x86_64 --version | head -n 1)" | sha256sum | cut -c1-8)
+	if [ ! -f "$probe" ]; then
+		accel=tcg
+		if [ -w /dev/kvm ]; then
+			say "boot: probing KVM (30 s at most)"
+			timeout 30 qemu-system-x86_64 -accel kvm -cpu host -m 512M \
+				-display none -no-reboot -monitor none \
+				-serial "file:$run/kvm-probe.log" -kernel "$kernel" \
+				-append "console=ttyS0 panic=-1 root=/dev/bench-no-root" \
+				>/dev/null 2>&1 || true
+			grep -q 'VFS: Unable to mount root\|Kernel panic' "$run/kvm-probe.log" 2>/dev/null &&
+				accel=kvm
+		fi
+		printf '%s\n' "$accel" >"$probe"
+	fi
+	accel=$(cat "$probe")
+fi
+case $accel in
+kvm) cpu="-accel kvm -cpu host" ;;
+tcg) cpu="-accel tcg,thread=multi -cpu max" ;;
+*) die "BENCH_ACCEL must be kvm or tcg" ;;
+esac
+
+say "boot: $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
+t0=$(date +%s)
+# shellcheck disable=SC2086
+qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
+	-display none -monitor none -serial "file:$run/console.log" \
+	-kernel "$kernel" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 rw init=/opt/vunplug-bench/init panic=-1 oops=panic softlockup_panic=1 kasan.fault=report" \
+	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev "local,id=bench,path=$run/job,security_model=none" \
+	-device virtio-9p-pci,fsdev=bench,mount_tag=bench \
+	>"$run/qemu.log" 2>&1 &
+qpid=$!
+
+# Follow the console: progress lines of the guest and of igt_runner.
+seen=0
+status=running
+while :; do
+	if ! kill -0 "$qpid" 2>/dev/null; then
+		status=exited
+	elif [ $(( $(date +%s) - t0 )) -ge "$BENCH_TIMEOUT" ]; then
+		status=timeout
+		kill "$qpid" 2>/dev/null || true
+		sleep 2
+		kill -9 "$qpid" 2>/dev/null || true
+	fi
+	if [ -f "$run/console.log" ]; then
+		total=$(wc -l <"$run/console.log")
+		if [ "$total" -gt "$seen" ]; then
+			sed -n "$((seen + 1)),${total}p" "$run/console.log" |
+				grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
+				sed 's/^/    guest: /' || true
+			seen=$total
+		fi
+	fi
+	[ "$status" = running ] || break
+	sleep 2
+done
+wait "$qpid" 2>/dev/null || true
+elapsed=$(( $(date +%s) - t0 ))
+printf '%s\n' "$elapsed" >"$run/vm-seconds"
+
+# Results: igt_runner writes results.json when it completes; otherwise
+# build it from what it wrote so far (igt_results runs in the guest root,
+# whose libc matches it).
+igt=$run/job/results/igt
+if [ -d "$igt" ] && [ ! -f "$igt/results.json" ]; then
+	tmp=$guest/tmp/bench-results.$$
+	rm -rf "$tmp"
+	cp -a "$igt" "$tmp"
+	chroot "$guest" igt_results "/tmp/bench-results.$$" >/dev/null 2>&1 || true
+	[ -f "$tmp/results.json" ] && cp "$tmp/results.json" "$igt/results.json"
+	rm -rf "$tmp"
+fi
+[ -f "$igt/results.json" ] && cp "$igt/results.json" "$run/results.json"
+
+if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
+	say "boot: guest finished in $elapsed s"
+else
+	case $status in
+	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
+	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
+	esac
+	printf '%s\n' "$why" >"$run/vm-failure"
+	say "boot: the guest $why; last console lines:"
+	tail -n 40 "$run/console.log" 2>/dev/null | sed 's/^/    console: /'
+	[ -s "$run/qemu.log" ] && sed 's/^/    qemu: /' "$run/qemu.log"
+fi
+[ -f "$run/results.json" ] || say "boot: no results were written"
+exit 0

@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Print the results of a run (test, result, time; for anything not passing,
+# the kernel warnings and the failure output), compare them with an
+# expectations file in drm-ci's format ("igt@bin@subtest,Fail"; every test
+# not listed is expected to Pass) and write VARIANT/outcome.txt with one
+# line per test: "name expected actual". Exits non-zero on a mismatch.
+# Usage: summary.sh VARIANT EXPECTATIONS
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=$1
+expect=$2
+run=$BENCH_OUT/$variant
+json=$run/results.json
+: "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
+
+# drm-ci result names of igt_runner results
+status_of() {
+	case $1 in
+	pass) echo Pass ;;
+	fail) echo Fail ;;
+	skip) echo Skip ;;
+	crash) echo Crash ;;
+	timeout) echo Timeout ;;
+	dmesg-warn | dmesg-fail | warn) echo Warn ;;
+	abort) echo Abort ;;
+	incomplete) echo Incomplete ;;
+	notrun | '') echo NotRun ;;
+	*) echo "$1" ;;
+	esac
+}
+
+expected_of() {
+	e=$(grep -E "^$1," "$expect" 2>/dev/null | head -n 1 | cut -d, -f2)
+	echo "${e:-Pass}"
+}
+
+echo
+echo "Results on the $variant kernel ($(cat "$run/job/job.env" 2>/dev/null | sed -n "s/^BENCH_NAME='\(.*\)'/\1/p")):"
+[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
+if [ ! -f "$json" ]; then
+	echo "  no results.json: the guest wrote no results"
+	: >"$run/outcome.txt"
+	# every listed test is then missing
+	names=""
+else
+	names=$(jq -r '.tests | keys[]' "$json")
+fi
+# Tests the list asked for, as runner names, plus what ran.
+{
+	printf '%s\n' $names
+	grep -E '^igt@[^@]+@' "$TESTLIST" || true
+} | sort -u >"$run/names.txt"
+
+printf '  %-52s %-10s %-9s %8s\n' TEST RESULT EXPECTED TIME
+mismatch=0
+: >"$run/outcome.txt"
+while IFS= read -r t; do
+	[ -n "$t" ] || continue
+	r=""
+	secs=""
+	if [ -f "$json" ]; then
+		r=$(jq -r --arg t "$t" '.tests[$t].result // ""' "$json")
+		secs=$(jq -r --arg t "$t" '.tests[$t].time as $x | if $x then (($x.end - $x.start) * 10 | round / 10 | tostring) + "s" else "" end' "$json")
+	fi
+	actual=$(status_of "$r")
+	want=$(expected_of "$t")
+	mark=""
+	if [ "$actual" != "$want" ]; then
+		mark="  <-- MISMATCH"
+		mismatch=$((mismatch + 1))
+	fi
+	printf '  %-52s %-10s %-9s %8s%s\n' "$t" "$actual" "$want" "$secs" "$mark"
+	printf '%s %s %s\n' "$t" "$want" "$actual" >>"$run/outcome.txt"
+	if [ "$actual" != Pass ] && [ -f "$json" ] && [ -n "$r" ]; then
+		jq -r --arg t "$t" '.tests[$t].dmesg // ""' "$json" |
+			grep -aE 'BUG:|WARNING:|KASAN|lockdep|possible (circular|recursive)|Oops|general protection|refcount_t|list_(add|del) corruption|ODEBUG|kmemleak|Call Trace|RIP:' |
+			head -n 12 | sed 's/^/      dmesg: /'
+		jq -r --arg t "$t" '.tests[$t].err // ""' "$json" |
+			grep -avE '^\s*$|^Starting subtest|^Subtest .*: (SUCCESS|FAIL)|^$' |
+			head -n 8 | sed 's/^/      err: /'
+	fi
+done <"$run/names.txt"
+
+# Totals of the run itself
+if [ -f "$json" ]; then
+	printf '  totals: %s\n' "$(jq -r '[.tests[].result] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$json")"
+fi
+echo "  results: $json"
+echo "  console: $run/console.log"
+[ "$mismatch" -eq 0 ]

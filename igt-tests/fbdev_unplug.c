@@ -1,0 +1,1259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fbdev_unplug - fbdev deferred-I/O mappings across DRM hot-unplug.
+ *
+ * What this proves: a DRM driver with fbdev emulation hands userspace an
+ * mmap() of its framebuffer through fbdev deferred I/O (writes fault, the
+ * pages are tracked and flushed to the device every HZ/20).  When the DRM
+ * device is hot-unplugged, every such mapping must be revoked: any later
+ * touch of any page, read or write, in any process sharing the mapping,
+ * raises SIGBUS instead of silently reaching memory the driver is tearing
+ * down; the old fb file descriptor fails every operation; tearing down the
+ * mapping and the fd in either order afterwards frees everything without a
+ * kernel report; and the module stays pinned until the last mapping goes.
+ *
+ * The device under test is the "vunplug" virtual DRM driver: per-device
+ * debugfs files `scanout` (checksum and counters of what reached the
+ * device) and `unplug`, plus a module-level debugfs file vunplug/control
+ * ("add", "sync", and a list of plugged devices).  On a kernel without the
+ * revoke, touches after unplug never fault: every wait for SIGBUS below is
+ * bounded, so such a kernel fails the test instead of hanging it.
+ */
+
+/**
+ * TEST: fbdev unplug
+ * Category: Core
+ * Description: fbdev deferred I/O mappings and fds across DRM hot-unplug
+ *
+ * SUBTEST: defio-flush
+ * Description: Writes through the fbdev mmap reach the device.
+ *
+ * SUBTEST: read-after-unplug
+ * Description: Reading any page of a mapping after unplug raises SIGBUS.
+ *
+ * SUBTEST: write-after-unplug
+ * Description: Writing any page of a mapping after unplug raises SIGBUS.
+ *
+ * SUBTEST: fork-after-mmap
+ * Description: An inherited mapping is revoked in the child too.
+ *
+ * SUBTEST: munmap-after-unplug
+ * Description: munmap then close after unplug, then a new device works.
+ *
+ * SUBTEST: close-after-unplug
+ * Description: close then munmap after unplug, then a new device works.
+ *
+ * SUBTEST: fd-ops-after-unplug
+ * Description: Every operation on the old fb fd fails after unplug.
+ *
+ * SUBTEST: module-unload-while-mapped
+ * Description: A mapping pins the module until it is unmapped.
+ *
+ * SUBTEST: unplug-while-writing
+ * Description: Threads and processes writing during unplug all get SIGBUS.
+ *
+ * SUBTEST: plug-unplug-cycles
+ * Description: Repeated plug, map, write, unplug leaks nothing.
+ */
+
+#ifdef IGT_SUBSET_BUILD
+#include "igt_subset.h"	/* Debian ships libigt without headers */
+#else
+#include "igt.h"
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/fb.h>
+#include <xf86drm.h>
+
+IGT_TEST_DESCRIPTION("Check that fbdev deferred-I/O mappings and file "
+		     "descriptors are revoked cleanly when the DRM device "
+		     "behind them is hot-unplugged.");
+
+#define DEFAULT_ITERATIONS	20
+#define MAX_DEVICES		64
+#define SCANOUT_TIMEOUT_MS	5000	/* damage worker runs after fsync */
+#define SIGBUS_TIMEOUT_MS	5000	/* after the unplug has completed */
+#define DEFIO_SETTLE_US		150000	/* > 2 * HZ/20 deferred I/O delay */
+#define RACE_PROCS		3	/* single-threaded writer processes */
+#define RACE_THREADS		4	/* writer threads in one more process */
+#define RACE_WRITERS		(RACE_PROCS + RACE_THREADS)
+
+static unsigned int iterations;
+static size_t pagesz;
+
+/* One vunplug device and, once opened, its fbdev node and mapping. */
+struct vdev {
+	int id;			/* platform id, vunplug.<id> */
+	int card;		/* /dev/dri/card<card> */
+	int fb;			/* /dev/fb<fb> */
+	int debugfs;		/* per-device debugfs directory */
+	int fb_fd;
+	uint8_t *map;
+	size_t map_len;		/* whole pages covering smem_len */
+	int npages;
+	struct fb_fix_screeninfo fix;
+	struct fb_var_screeninfo var;
+	bool unplugged;
+};
+
+/* Devices still open, so a failed subtest does not leak into the next. */
+static struct vdev *open_devs[16];
+
+struct scanout {
+	uint32_t checksum;
+	unsigned long long updates, damage_rects;
+	unsigned int width, height;
+};
+
+/* --- small utilities ---------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/* Poll @cond every 5 ms for up to @timeout_ms; true once it holds. */
+static bool wait_until(bool (*cond)(void *), void *data, unsigned int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (cond(data))
+			return true;
+		if (now_ms() > end)
+			return false;
+		usleep(5000);
+	}
+}
+
+static bool pipe_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&pfd, 1, timeout_ms) == 1 && read(fd, &c, 1) == 1;
+}
+
+/* --- vunplug module control --------------------------------------------- */
+
+static const char *control_path(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/vunplug/control", igt_debugfs_mount());
+	return path;
+}
+
+/* Returns 0 or -errno. */
+static int control_write(const char *cmd)
+{
+	int fd = open(control_path(), O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Parses "vunplug.<id> <card>" lines; returns the number of devices. */
+static int control_list(int *ids, int *cards, int max)
+{
+	char buf[4096], *line, *save = NULL;
+	int fd = open(control_path(), O_RDONLY | O_CLOEXEC);
+	ssize_t len;
+	int n = 0;
+
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", control_path());
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	igt_assert_f(len >= 0, "cannot read %s: %m\n", control_path());
+	buf[len] = '\0';
+
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "vunplug.%d %*[^0-9]%d", &ids[n], &cards[n]) == 2 ||
+		    sscanf(line, "vunplug.%d %d", &ids[n], &cards[n]) == 2)
+			n++;
+		else
+			igt_debug("ignoring control line \"%s\"\n", line);
+	}
+	return n;
+}
+
+static bool control_lists_id(int id)
+{
+	int ids[MAX_DEVICES], cards[MAX_DEVICES];
+	int n = control_list(ids, cards, MAX_DEVICES);
+
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static void vunplug_require(void)
+{
+	int ret;
+
+	igt_require_f(igt_debugfs_mount(),
+		      "debugfs is not mounted, vunplug/control is unreachable\n");
+	if (access(control_path(), F_OK)) {
+		ret = igt_kmod_load("vunplug", NULL);
+		igt_debug("loading vunplug: %d\n", ret);
+	}
+	igt_require_f(access(control_path(), W_OK) == 0,
+		      "no vunplug device: %s missing after trying to load the vunplug module\n",
+		      control_path());
+}
+
+static long vunplug_delete_module(void)
+{
+	return syscall(SYS_delete_module, "vunplug", O_NONBLOCK);
+}
+
+/* --- finding the card and its fbdev --------------------------------------- */
+
+static bool is_vunplug(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	bool ret = v && v->name && strcmp(v->name, "vunplug") == 0;
+
+	drmFreeVersion(v);
+	return ret;
+}
+
+/* Opens the primary node of vunplug card @card through libdrm, or -1. */
+static int card_open(int card)
+{
+	drmDevicePtr devs[MAX_DEVICES];
+	int n = drmGetDevices2(0, devs, MAX_DEVICES);
+	int fd = -1;
+
+	for (int i = 0; i < n && fd < 0; i++) {
+		const char *node = devs[i]->nodes[DRM_NODE_PRIMARY];
+		int idx;
+
+		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)) ||
+		    sscanf(node, "/dev/dri/card%d", &idx) != 1 || idx != card)
+			continue;
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && !is_vunplug(fd)) {
+			igt_debug("%s is not a vunplug device\n", node);
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (n > 0)
+		drmFreeDevices(devs, n);
+	return fd;
+}
+
+static int fb_index_in(const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *de;
+	int fb = -1, idx;
+
+	if (!dir)
+		return -1;
+	while (fb < 0 && (de = readdir(dir)))
+		if (sscanf(de->d_name, "fb%d", &idx) == 1)
+			fb = idx;
+	closedir(dir);
+	return fb;
+}
+
+/*
+ * fbdev emulation registers fbM as a child of the DRM device's parent, so
+ * the expected layout is /sys/class/drm/cardN/device/graphics/fbM.  If that
+ * does not hold, look for an fb whose device link resolves to the same
+ * parent.
+ */
+static int card_fb_index(int card)
+{
+	char path[PATH_MAX], parent[PATH_MAX], other[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int fb, idx;
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device", card);
+	igt_assert_f(realpath(path, parent),
+		     "sysfs layout: %s does not resolve (%m); the DRM card is expected to have a parent device\n",
+		     path);
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device/graphics", card);
+	fb = fb_index_in(path);
+	if (fb >= 0)
+		return fb;
+
+	dir = opendir("/sys/class/graphics");
+	if (!dir)
+		return -1;
+	while (fb < 0 && (de = readdir(dir))) {
+		if (sscanf(de->d_name, "fb%d", &idx) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/graphics/%s/device", de->d_name);
+		if (realpath(path, other) && strcmp(other, parent) == 0)
+			fb = idx;
+	}
+	closedir(dir);
+	if (fb >= 0)
+		igt_info("sysfs layout: card%d/device has no graphics/fb*, found fb%d through /sys/class/graphics\n",
+			 card, fb);
+	return fb;
+}
+
+struct fb_lookup {
+	int card;
+	int fb;
+};
+
+static bool fb_appeared(void *data)
+{
+	struct fb_lookup *l = data;
+
+	l->fb = card_fb_index(l->card);
+	return l->fb >= 0;
+}
+
+/* --- devices ------------------------------------------------------------- */
+
+static void track(struct vdev *d, bool add)
+{
+	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
+		if (add && !open_devs[i]) {
+			open_devs[i] = d;
+			return;
+		}
+		if (!add && open_devs[i] == d) {
+			open_devs[i] = NULL;
+			return;
+		}
+	}
+}
+
+static void fb_open(struct vdev *d)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/fb%d", d->fb);
+	d->fb_fd = open(path, O_RDWR | O_CLOEXEC);
+	igt_assert_f(d->fb_fd >= 0, "cannot open %s: %m\n", path);
+	igt_assert_f(ioctl(d->fb_fd, FBIOGET_FSCREENINFO, &d->fix) == 0,
+		     "FBIOGET_FSCREENINFO on %s: %m\n", path);
+	igt_assert_f(ioctl(d->fb_fd, FBIOGET_VSCREENINFO, &d->var) == 0,
+		     "FBIOGET_VSCREENINFO on %s: %m\n", path);
+	igt_assert_f(d->fix.smem_len > 0, "%s has no framebuffer memory\n", path);
+	d->npages = (d->fix.smem_len + pagesz - 1) / pagesz;
+	d->map_len = d->npages * pagesz;
+	igt_debug("vunplug.%d: card%d fb%d %ux%u %ubpp, smem_len %u (%d pages)\n",
+		  d->id, d->card, d->fb, d->var.xres, d->var.yres,
+		  d->var.bits_per_pixel, d->fix.smem_len, d->npages);
+}
+
+/* "add" a fresh device, find its card, debugfs and fbdev, and open the fb. */
+static struct vdev *vdev_add(void)
+{
+	int old_ids[MAX_DEVICES], ids[MAX_DEVICES], cards[MAX_DEVICES];
+	int nold = control_list(old_ids, cards, MAX_DEVICES);
+	struct vdev *d = calloc(1, sizeof(*d));
+	struct fb_lookup lookup;
+	int n, ret, drm_fd;
+
+	igt_assert(d);
+	d->id = -1;
+	d->fb_fd = -1;
+	d->debugfs = -1;
+	ret = control_write("add");
+	igt_assert_f(ret == 0, "writing \"add\" to %s failed: %s\n",
+		     control_path(), strerror(-ret));
+
+	n = control_list(ids, cards, MAX_DEVICES);
+	for (int i = 0; i < n && d->id < 0; i++) {
+		bool known = false;
+
+		for (int j = 0; j < nold; j++)
+			known |= old_ids[j] == ids[i];
+		if (!known) {
+			d->id = ids[i];
+			d->card = cards[i];
+		}
+	}
+	igt_assert_f(d->id >= 0, "\"add\" did not list a new device in %s\n",
+		     control_path());
+	track(d, true);
+
+	drm_fd = card_open(d->card);
+	igt_assert_f(drm_fd >= 0,
+		     "vunplug.%d: no vunplug primary node card%d among drmGetDevices2()\n",
+		     d->id, d->card);
+	d->debugfs = igt_debugfs_dir(drm_fd);
+	close(drm_fd);
+	igt_assert_f(d->debugfs >= 0, "no debugfs directory for card%d\n", d->card);
+	igt_assert_f(faccessat(d->debugfs, "unplug", W_OK, 0) == 0 &&
+		     faccessat(d->debugfs, "scanout", R_OK, 0) == 0,
+		     "card%d debugfs lacks unplug/scanout\n", d->card);
+
+	lookup.card = d->card;
+	igt_assert_f(wait_until(fb_appeared, &lookup, 2000),
+		     "no fbdev for card%d: neither /sys/class/drm/card%d/device/graphics/fb* nor a /sys/class/graphics/fb*/device sharing its parent (CONFIG_DRM_FBDEV_EMULATION?)\n",
+		     d->card, d->card);
+	d->fb = lookup.fb;
+	fb_open(d);
+	return d;
+}
+
+static void vdev_map(struct vdev *d)
+{
+	void *p = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       d->fb_fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of /dev/fb%d (%zu bytes): %m\n",
+		     d->fb, d->map_len);
+	d->map = p;
+}
+
+static void vdev_unmap(struct vdev *d)
+{
+	igt_assert_f(munmap(d->map, d->map_len) == 0,
+		     "munmap of /dev/fb%d: %m\n", d->fb);
+	d->map = NULL;
+}
+
+static void vdev_close_fb(struct vdev *d)
+{
+	igt_assert_f(close(d->fb_fd) == 0, "close of /dev/fb%d: %m\n", d->fb);
+	d->fb_fd = -1;
+}
+
+static int write_unplug(int debugfs)
+{
+	int fd = openat(debugfs, "unplug", O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Unplug and wait ("sync") until the card and fb are unregistered. */
+static void vdev_unplug(struct vdev *d)
+{
+	int ret = write_unplug(d->debugfs);
+
+	igt_assert_f(ret == 0, "writing 1 to card%d's unplug failed: %s\n",
+		     d->card, strerror(-ret));
+	d->unplugged = true;
+	ret = control_write("sync");
+	igt_assert_f(ret == 0, "writing \"sync\" to %s failed: %s\n",
+		     control_path(), strerror(-ret));
+	igt_assert_f(!control_lists_id(d->id),
+		     "vunplug.%d is still listed in %s after unplug + sync\n",
+		     d->id, control_path());
+}
+
+/* Best effort: also used for devices left behind by a failed subtest. */
+static void vdev_free(struct vdev *d)
+{
+	if (d->map)
+		munmap(d->map, d->map_len);
+	if (d->fb_fd >= 0)
+		close(d->fb_fd);
+	if (!d->unplugged && d->debugfs >= 0 && write_unplug(d->debugfs) == 0)
+		control_write("sync");
+	if (d->debugfs >= 0)
+		close(d->debugfs);
+	track(d, false);
+	free(d);
+}
+
+static void free_leftovers(void)
+{
+	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++)
+		if (open_devs[i])
+			vdev_free(open_devs[i]);
+}
+
+/* --- scanout ------------------------------------------------------------- */
+
+static bool scanout_read(struct vdev *d, struct scanout *s)
+{
+	char buf[512], *line, *save = NULL;
+	int fd = openat(d->debugfs, "scanout", O_RDONLY | O_CLOEXEC);
+	unsigned int found = 0;
+	ssize_t len;
+
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		found |= (sscanf(line, "checksum 0x%x", &s->checksum) == 1) << 0;
+		found |= (sscanf(line, "updates %llu", &s->updates) == 1) << 1;
+		found |= (sscanf(line, "damage_rects %llu", &s->damage_rects) == 1) << 2;
+		found |= (sscanf(line, "width %u", &s->width) == 1) << 3;
+		found |= (sscanf(line, "height %u", &s->height) == 1) << 4;
+	}
+	return found == 0x1f;
+}
+
+struct scanout_wait {
+	struct vdev *d;
+	struct scanout before, now;
+};
+
+static bool scanout_changed(void *data)
+{
+	struct scanout_wait *w = data;
+
+	return scanout_read(w->d, &w->now) &&
+	       w->now.checksum != w->before.checksum &&
+	       w->now.updates > w->before.updates &&
+	       w->now.damage_rects > w->before.damage_rects;
+}
+
+/* Fill [offset, offset + len) of the mapping and wait for the device. */
+static void assert_write_reaches_scanout(struct vdev *d, size_t offset, size_t len)
+{
+	struct scanout_wait w = { .d = d };
+	uint8_t value;
+
+	igt_assert_f(scanout_read(d, &w.before),
+		     "cannot parse card%d's debugfs scanout\n", d->card);
+	value = d->map[offset] ^ 0xa5;
+	memset(d->map + offset, value, len);
+	igt_assert_eq(fsync(d->fb_fd), 0);
+
+	igt_assert_f(wait_until(scanout_changed, &w, SCANOUT_TIMEOUT_MS),
+		     "writing %zu bytes at %zu of /dev/fb%d did not reach the scanout within %d ms: checksum 0x%08x -> 0x%08x, updates %llu -> %llu, damage_rects %llu -> %llu\n",
+		     len, offset, d->fb, SCANOUT_TIMEOUT_MS,
+		     w.before.checksum, w.now.checksum,
+		     w.before.updates, w.now.updates,
+		     w.before.damage_rects, w.now.damage_rects);
+	igt_debug("scanout %ux%u: checksum 0x%08x, updates %llu, damage_rects %llu\n",
+		  w.now.width, w.now.height, w.now.checksum,
+		  w.now.updates, w.now.damage_rects);
+}
+
+/* --- SIGBUS probing ------------------------------------------------------ */
+
+static __thread sigjmp_buf *volatile sigbus_jmp;
+static struct sigaction saved_sigbus;
+
+static void sigbus_handler(int sig, siginfo_t *info, void *ctx)
+{
+	(void)sig;
+	(void)info;
+	(void)ctx;
+	if (sigbus_jmp)
+		siglongjmp(*sigbus_jmp, 1);
+	/* Not expected here: let the previous (igt) handler report it. */
+	sigaction(SIGBUS, &saved_sigbus, NULL);
+}
+
+static void sigbus_install(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = sigbus_handler,
+		.sa_flags = SA_SIGINFO,
+	};
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (old.sa_sigaction != sigbus_handler)
+		saved_sigbus = old;
+}
+
+/* Runs @fn(@arg); true if it was cut short by SIGBUS. */
+static bool raises_sigbus(void (*fn)(void *), void *arg)
+{
+	sigjmp_buf jmp;
+
+	if (sigsetjmp(jmp, 1)) {
+		sigbus_jmp = NULL;
+		return true;
+	}
+	sigbus_jmp = &jmp;
+	fn(arg);
+	sigbus_jmp = NULL;
+	return false;
+}
+
+static void read_byte(void *p)
+{
+	(void)*(volatile uint8_t *)p;
+}
+
+static void write_byte(void *p)
+{
+	*(volatile uint8_t *)p = 0x5a;
+}
+
+/* Every page of @d's mapping must raise SIGBUS on a read or a write. */
+static void assert_pages_fault(struct vdev *d, bool write, const char *who)
+{
+	int missed = 0, first = -1;
+
+	sigbus_install();
+	for (int i = 0; i < d->npages; i++) {
+		if (raises_sigbus(write ? write_byte : read_byte,
+				  d->map + i * pagesz))
+			continue;
+		if (first < 0)
+			first = i;
+		missed++;
+	}
+	igt_assert_f(missed == 0,
+		     "%spage %d of %d: %s after unplug did not raise SIGBUS (%d pages did not)\n",
+		     who, first, d->npages, write ? "write" : "read", missed);
+}
+
+/* Dirty some pages, read others, and let deferred I/O write-protect them. */
+static void touch_some_pages(struct vdev *d)
+{
+	for (int i = 0; i < d->npages; i++) {
+		if (i % 4 == 0)
+			d->map[i * pagesz] = i;
+		else if (i % 4 == 1)
+			read_byte(d->map + i * pagesz);
+	}
+	usleep(DEFIO_SETTLE_US);
+}
+
+/* --- kernel log ---------------------------------------------------------- */
+
+static int kmsg_watch_begin(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	igt_assert_f(fd >= 0, "cannot open /dev/kmsg: %m\n");
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Fails on any kernel report logged since kmsg_watch_begin(). */
+static void kmsg_watch_end(int fd)
+{
+	static const char *const bad[] = {
+		"BUG:", "WARNING:", "KASAN", "possible circular locking",
+		"Oops", "kmemleak", "refcount_t:", "list_add corruption",
+		"list_del corruption", "ODEBUG",
+	};
+	char rec[8192], first[512] = "";
+	int reports = 0;
+	ssize_t len;
+
+	usleep(100000);	/* let release paths and workers finish */
+	for (;;) {
+		char *msg;
+
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;	/* records overwritten, keep going */
+		if (len <= 0)
+			break;
+		rec[len] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+
+		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (!strstr(msg, bad[i]))
+				continue;
+			igt_warn("kernel: %s\n", msg);
+			if (!reports++)
+				snprintf(first, sizeof(first), "%s", msg);
+			break;
+		}
+	}
+	close(fd);
+	igt_assert_f(reports == 0, "%d kernel report line(s), first: %s\n",
+		     reports, first);
+}
+
+/* --- kmemleak ------------------------------------------------------------ */
+
+static const char *kmemleak_path(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/kmemleak", igt_debugfs_mount());
+	return path;
+}
+
+static bool kmemleak_cmd(const char *cmd)
+{
+	int fd = open(kmemleak_path(), O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	close(fd);
+	return ok;
+}
+
+/* Forget leaks that predate the subtest. */
+static void kmemleak_baseline(void)
+{
+	if (access(kmemleak_path(), W_OK) == 0 &&
+	    !(kmemleak_cmd("scan") && kmemleak_cmd("clear")))
+		igt_debug("kmemleak baseline failed: %m\n");
+}
+
+static void kmemleak_assert_clean(void)
+{
+	char buf[4096];
+	ssize_t len;
+	int fd;
+
+	if (access(kmemleak_path(), W_OK)) {
+		igt_info("kmemleak is unavailable (%s: %m), not checking for leaks\n",
+			 kmemleak_path());
+		return;
+	}
+	/* kmemleak ignores objects younger than 5 s */
+	sleep(6);
+	if (!kmemleak_cmd("scan") || !kmemleak_cmd("scan")) {
+		igt_info("kmemleak scan failed (%m), not checking for leaks\n");
+		return;
+	}
+	fd = open(kmemleak_path(), O_RDONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", kmemleak_path());
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	igt_assert_f(len == 0, "kmemleak reports leaks after %u plug/unplug cycles:\n%s\n",
+		     iterations, buf);
+}
+
+/* --- subtests ------------------------------------------------------------ */
+
+static int subtest_begin(void)
+{
+	free_leftovers();
+	vunplug_require();
+	return kmsg_watch_begin();
+}
+
+static void test_defio_flush(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	size_t middle;
+
+	vdev_map(d);
+	assert_write_reaches_scanout(d, 0, d->fix.smem_len);
+
+	middle = (d->var.yres / 2) * d->fix.line_length / pagesz * pagesz;
+	if (middle + pagesz > d->fix.smem_len)
+		middle = 0;
+	assert_write_reaches_scanout(d, middle, pagesz);
+
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_touch_after_unplug(bool write)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+
+	vdev_map(d);
+	touch_some_pages(d);
+	vdev_unplug(d);
+	assert_pages_fault(d, write, "");
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void fork_child_body(struct vdev *d, int ready_fd, int go_fd)
+{
+	sigbus_install();
+	d->map[(1 % d->npages) * pagesz] = 0x42;
+	read_byte(d->map + (2 % d->npages) * pagesz);
+	igt_assert_eq(write(ready_fd, "r", 1), 1);
+	igt_assert_f(pipe_wait(go_fd, 10000),
+		     "child: no unplug notification from the parent in 10 s\n");
+	assert_pages_fault(d, false, "child: ");
+	assert_pages_fault(d, true, "child: ");
+	vdev_unmap(d);
+}
+
+static void test_fork_after_mmap(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	int ready[2], go[2];
+
+	igt_assert(pipe(ready) == 0 && pipe(go) == 0);
+	vdev_map(d);
+	touch_some_pages(d);
+
+	igt_fork(child, 1)
+		fork_child_body(d, ready[1], go[0]);
+
+	igt_assert_f(pipe_wait(ready[0], 10000), "child did not start in 10 s\n");
+	usleep(DEFIO_SETTLE_US);
+	vdev_unplug(d);
+	igt_assert_eq(write(go[1], "g", 1), 1);
+
+	assert_pages_fault(d, false, "parent: ");
+	igt_waitchildren();
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	for (int i = 0; i < 2; i++) {
+		close(ready[i]);
+		close(go[i]);
+	}
+	kmsg_watch_end(kmsg);
+}
+
+static void test_teardown_after_unplug(bool close_first)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+
+	vdev_map(d);
+	touch_some_pages(d);
+	vdev_unplug(d);
+	if (close_first) {
+		vdev_close_fb(d);
+		vdev_unmap(d);
+	} else {
+		vdev_unmap(d);
+		vdev_close_fb(d);
+	}
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+
+	/* the driver is still usable: a new device shows our writes */
+	d = vdev_add();
+	vdev_map(d);
+	assert_write_reaches_scanout(d, 0, d->fix.smem_len);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+}
+
+static long op_read(struct vdev *d)
+{
+	char buf[64];
+
+	return read(d->fb_fd, buf, sizeof(buf));
+}
+
+static long op_write(struct vdev *d)
+{
+	char buf[64] = { 0 };
+
+	return write(d->fb_fd, buf, sizeof(buf));
+}
+
+static long op_get_vscreeninfo(struct vdev *d)
+{
+	struct fb_var_screeninfo var;
+
+	return ioctl(d->fb_fd, FBIOGET_VSCREENINFO, &var);
+}
+
+static long op_pan_display(struct vdev *d)
+{
+	struct fb_var_screeninfo var = d->var;
+
+	return ioctl(d->fb_fd, FBIOPAN_DISPLAY, &var);
+}
+
+static long op_mmap(struct vdev *d)
+{
+	void *p = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       d->fb_fd, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	munmap(p, d->map_len);
+	return 0;
+}
+
+static long op_fsync(struct vdev *d)
+{
+	return fsync(d->fb_fd);
+}
+
+static void test_fd_ops_after_unplug(void)
+{
+	static const struct {
+		const char *name;
+		long (*fn)(struct vdev *d);
+	} ops[] = {
+		{ "read()", op_read },
+		{ "write()", op_write },
+		{ "FBIOGET_VSCREENINFO", op_get_vscreeninfo },
+		{ "FBIOPAN_DISPLAY", op_pan_display },
+		{ "mmap()", op_mmap },
+		{ "fsync()", op_fsync },
+	};
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	char succeeded[256] = "";
+
+	vdev_unplug(d);
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		long ret;
+		int err;
+
+		errno = 0;
+		ret = ops[i].fn(d);
+		err = errno;
+		if (ret == -1) {
+			igt_info("%s on the unplugged fb failed with errno %d (%s)\n",
+				 ops[i].name, err, strerror(err));
+		} else {
+			igt_warn("%s on the unplugged fb returned %ld\n",
+				 ops[i].name, ret);
+			strcat(succeeded, " ");
+			strcat(succeeded, ops[i].name);
+		}
+	}
+	igt_assert_f(!succeeded[0], "succeeded on the unplugged fb instead of failing:%s\n",
+		     succeeded);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void unplug_all_devices(void)
+{
+	int ids[MAX_DEVICES], cards[MAX_DEVICES];
+	int n = control_list(ids, cards, MAX_DEVICES);
+	int ret;
+
+	for (int i = 0; i < n; i++) {
+		int fd = card_open(cards[i]);
+		int dir = fd >= 0 ? igt_debugfs_dir(fd) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		igt_assert_f(dir >= 0, "cannot reach debugfs of vunplug.%d (card%d)\n",
+			     ids[i], cards[i]);
+		ret = write_unplug(dir);
+		close(dir);
+		igt_assert_f(ret == 0, "unplugging vunplug.%d failed: %s\n",
+			     ids[i], strerror(-ret));
+	}
+	ret = control_write("sync");
+	igt_assert_f(ret == 0, "\"sync\" failed: %s\n", strerror(-ret));
+	igt_assert_f(control_list(ids, cards, MAX_DEVICES) == 0,
+		     "vunplug devices still listed after unplugging all of them\n");
+}
+
+static bool module_unloaded(void *data)
+{
+	int *err = data;
+
+	if (vunplug_delete_module() == 0)
+		return true;
+	*err = errno;
+	return false;
+}
+
+static void test_module_unload_while_mapped(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	long ret;
+	int err = 0;
+
+	vdev_map(d);
+	touch_some_pages(d);
+	unplug_all_devices();
+	d->unplugged = true;
+
+	ret = vunplug_delete_module();
+	err = errno;
+	igt_assert_f(ret == -1 && (err == EBUSY || err == EAGAIN),
+		     "delete_module(vunplug) while /dev/fb%d is mapped returned %ld (%s), expected EBUSY or EAGAIN\n",
+		     d->fb, ret, ret ? strerror(err) : "unloaded");
+	igt_info("delete_module(vunplug) refused while mapped: %s\n", strerror(err));
+
+	assert_pages_fault(d, true, "");
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+
+	igt_assert_f(wait_until(module_unloaded, &err, 500),
+		     "delete_module(vunplug) still fails 500 ms after munmap + close: %s\n",
+		     strerror(err));
+	kmsg_watch_end(kmsg);
+
+	ret = igt_kmod_load("vunplug", NULL);
+	igt_assert_f(ret == 0 && access(control_path(), W_OK) == 0,
+		     "reloading vunplug failed: %ld (%s)\n", ret, strerror(-ret));
+}
+
+/* unplug-while-writing: writers share this through MAP_SHARED memory */
+struct writer {
+	int started;
+	int faulted;
+	unsigned long writes;
+};
+
+struct race {
+	int stop;
+	uint8_t *map;
+	int npages;
+	struct writer w[RACE_WRITERS];
+};
+
+struct writer_arg {
+	struct race *r;
+	struct writer *w;
+};
+
+/* Writes page after page until SIGBUS, the stop flag or 30 s pass. */
+static void write_until_stopped(void *data)
+{
+	struct writer_arg *a = data;
+	volatile uint8_t *map = a->r->map;
+	uint64_t end = now_ms() + 30000;
+	int page = (a->w - a->r->w) * 7 % a->r->npages;
+
+	__atomic_store_n(&a->w->started, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&a->r->stop, __ATOMIC_ACQUIRE) && now_ms() < end) {
+		for (int k = 0; k < 256; k++) {
+			map[page * pagesz + (k & 63)] = k;
+			page = (page + 1) % a->r->npages;
+		}
+		__atomic_add_fetch(&a->w->writes, 256, __ATOMIC_RELAXED);
+	}
+}
+
+static void *writer_thread(void *data)
+{
+	struct writer_arg *a = data;
+
+	if (raises_sigbus(write_until_stopped, a))
+		__atomic_store_n(&a->w->faulted, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void writer_process(struct race *r, int child)
+{
+	struct writer_arg args[RACE_THREADS];
+	pthread_t threads[RACE_THREADS];
+
+	sigbus_install();
+	if (child > 0) {
+		args[0] = (struct writer_arg){ r, &r->w[RACE_THREADS + child - 1] };
+		writer_thread(&args[0]);
+		return;
+	}
+	for (int t = 0; t < RACE_THREADS; t++) {
+		args[t] = (struct writer_arg){ r, &r->w[t] };
+		igt_assert_eq(pthread_create(&threads[t], NULL, writer_thread, &args[t]), 0);
+	}
+	for (int t = 0; t < RACE_THREADS; t++)
+		pthread_join(threads[t], NULL);
+}
+
+static bool all_started(void *data)
+{
+	struct race *r = data;
+
+	for (int i = 0; i < RACE_WRITERS; i++)
+		if (!__atomic_load_n(&r->w[i].started, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+static bool all_faulted(void *data)
+{
+	struct race *r = data;
+
+	for (int i = 0; i < RACE_WRITERS; i++)
+		if (!__atomic_load_n(&r->w[i].faulted, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+static void race_once(struct race *r, unsigned int iter)
+{
+	struct vdev *d = vdev_add();
+
+	vdev_map(d);
+	memset(r, 0, sizeof(*r));
+	r->map = d->map;
+	r->npages = d->npages;
+
+	igt_fork(child, RACE_PROCS + 1)
+		writer_process(r, child);
+
+	igt_assert_f(wait_until(all_started, r, 5000),
+		     "iteration %u: writers did not all start within 5 s\n", iter);
+	usleep(10000 + (iter * 37 % 90) * 1000);
+	vdev_unplug(d);
+	if (!wait_until(all_faulted, r, SIGBUS_TIMEOUT_MS))
+		igt_debug("iteration %u: not every writer faulted\n", iter);
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	igt_waitchildren();
+
+	for (int i = 0; i < RACE_WRITERS; i++)
+		igt_assert_f(r->w[i].faulted,
+			     "iteration %u: writer %d (%s) did not get SIGBUS within %d ms after the unplug completed (%lu writes)\n",
+			     iter, i, i < RACE_THREADS ? "thread" : "process",
+			     SIGBUS_TIMEOUT_MS, r->w[i].writes);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+}
+
+static void test_unplug_while_writing(void)
+{
+	int kmsg = subtest_begin();
+	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	igt_assert(r != MAP_FAILED);
+	for (unsigned int i = 0; i < iterations; i++)
+		race_once(r, i);
+	munmap(r, sizeof(*r));
+	kmsg_watch_end(kmsg);
+}
+
+static void test_plug_unplug_cycles(void)
+{
+	int kmsg = subtest_begin();
+
+	kmemleak_baseline();
+	for (unsigned int i = 0; i < iterations; i++) {
+		struct vdev *d = vdev_add();
+
+		igt_debug("cycle %u: card%d fb%d\n", i, d->card, d->fb);
+		vdev_map(d);
+		memset(d->map, i, d->fix.smem_len);
+		vdev_unplug(d);	/* with deferred I/O still pending */
+		assert_pages_fault(d, true, "");
+		vdev_unmap(d);
+		vdev_close_fb(d);
+		vdev_free(d);
+	}
+	kmsg_watch_end(kmsg);
+	kmemleak_assert_clean();
+}
+
+/* --- options ------------------------------------------------------------- */
+
+static int opt_handler(int opt, int opt_index, void *data)
+{
+	char *end;
+
+	(void)opt_index;
+	(void)data;
+	if (opt != 'i')
+		return IGT_OPT_HANDLER_ERROR;
+	iterations = strtoul(optarg, &end, 0);
+	return *end || !iterations ? IGT_OPT_HANDLER_ERROR : IGT_OPT_HANDLER_SUCCESS;
+}
+
+static const struct option long_opts[] = {
+	{ "iterations", required_argument, NULL, 'i' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char help_str[] =
+	"  -i, --iterations=N\tRounds of unplug-while-writing and cycles of\n"
+	"\t\t\tplug-unplug-cycles (default 20, or $FBDEV_UNPLUG_ITERATIONS)\n";
+
+int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
+{
+	if (!iterations && getenv("FBDEV_UNPLUG_ITERATIONS"))
+		iterations = strtoul(getenv("FBDEV_UNPLUG_ITERATIONS"), NULL, 0);
+	if (!iterations)
+		iterations = DEFAULT_ITERATIONS;
+
+	igt_fixture() {
+		pagesz = sysconf(_SC_PAGESIZE);
+		vunplug_require();
+	}
+
+	igt_describe("Writes through the fbdev mmap reach the device: the scanout checksum changes and its update and damage counters grow.");
+	igt_subtest("defio-flush")
+		test_defio_flush();
+
+	igt_describe("After unplug, reading any page of an fbdev mapping raises SIGBUS and the kernel logs no report.");
+	igt_subtest("read-after-unplug")
+		test_touch_after_unplug(false);
+
+	igt_describe("After unplug, writing any page of an fbdev mapping, including pages already write-protected by deferred I/O, raises SIGBUS and the kernel logs no report.");
+	igt_subtest("write-after-unplug")
+		test_touch_after_unplug(true);
+
+	igt_describe("A child that inherited an fbdev mapping gets SIGBUS on read and write after unplug, and both processes unmapping frees everything.");
+	igt_subtest("fork-after-mmap")
+		test_fork_after_mmap();
+
+	igt_describe("After unplug, munmap then close of the fbdev tears down cleanly, and a newly added device works.");
+	igt_subtest("munmap-after-unplug")
+		test_teardown_after_unplug(false);
+
+	igt_describe("After unplug, close then munmap of the fbdev tears down cleanly, and a newly added device works.");
+	igt_subtest("close-after-unplug")
+		test_teardown_after_unplug(true);
+
+	igt_describe("After unplug, read, write, ioctls, mmap and fsync on the old fbdev fd fail with an error instead of touching the device.");
+	igt_subtest("fd-ops-after-unplug")
+		test_fd_ops_after_unplug();
+
+	igt_describe("A mapping of an unplugged fbdev keeps the driver module loaded until it is unmapped and closed.");
+	igt_subtest("module-unload-while-mapped")
+		test_module_unload_while_mapped();
+
+	igt_describe("Threads and processes writing an fbdev mapping while the device is unplugged all end in SIGBUS, repeatedly.");
+	igt_subtest("unplug-while-writing")
+		test_unplug_while_writing();
+
+	igt_describe("Repeated plug, map, write, unplug and teardown leaves no kernel report and no leak.");
+	igt_subtest("plug-unplug-cycles")
+		test_plug_unplug_cycles();
+
+	igt_fixture() {
+		free_leftovers();
+	}
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * igt_subset.h - the few libigt declarations fbdev_unplug.c needs.
+ *
+ * Why this file exists: Debian ships libigt.so.0 (package igt-gpu-tools)
+ * but no IGT headers, so a test built outside IGT's source tree has nothing
+ * to include.  This header declares exactly the part of the libigt ABI that
+ * fbdev_unplug.c uses, written against igt-gpu-tools 2.5 as shipped by Debian
+ * sid (see `nm -D --defined-only libigt.so.0`), and nothing else.
+ *
+ * Inside IGT's own tree the test includes "igt.h" instead; fbdev_unplug.c
+ * picks this file only when built with -DIGT_SUBSET_BUILD, so its source
+ * compiles unchanged in both places.  The macros follow IGT 2.5 syntax
+ * (igt_fixture(), `int igt_main_args(...)`), which is what the tree uses.
+ *
+ * ABI notes, all of which must match libigt exactly:
+ *  - igt_subtest_jmpbuf is one jmp_buf (glibc: same type as sigjmp_buf, 200
+ *    bytes) owned by libigt.  Fixtures and subtests sigsetjmp() it with
+ *    savemask 1; libigt siglongjmp()s back to it with value 1 to leave the
+ *    block on success, skip or failure.
+ *  - __igt_fixture() returns false when only listing subtests or when an
+ *    earlier fixture skipped/failed; __igt_fixture_complete() closes the block.
+ *  - __igt_run_subtest() prints the name and returns false for
+ *    --list-subtests, returns false for names not matching --run-subtest,
+ *    true when the subtest must run; igt_success() ends it (longjmp).
+ *  - __igt_fork() returns true in the child, false in the parent; the child
+ *    leaves through exit(0), failures exit non-zero and igt_waitchildren()
+ *    turns them into a failure of the subtest.
+ *  - __igt_fail_assert() and __igt_skip_check() never return.
+ */
+#ifndef IGT_SUBSET_H
+#define IGT_SUBSET_H
+
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define IGT_LOG_DOMAIN (NULL)
+
+#define __igt_tokencat2(x, y) x ## y
+#define igt_tokencat(x, y) __igt_tokencat2(x, y)
+#define igt_unique(prefix) \
+	igt_tokencat(igt_tokencat(__igt_unique__, prefix), __LINE__)
+
+/* Read by libigt (weak reference) for --help-description. */
+extern const char *__igt_test_description __attribute__((weak));
+#define IGT_TEST_DESCRIPTION(str) const char *__igt_test_description = str
+
+extern jmp_buf igt_subtest_jmpbuf;
+
+typedef int (*igt_opt_handler_t)(int opt, int opt_index, void *data);
+#define IGT_OPT_HANDLER_SUCCESS 0
+#define IGT_OPT_HANDLER_ERROR -2
+
+int igt_subtest_init_parse_opts(int *argc, char **argv,
+				const char *extra_short_opts,
+				const struct option *extra_long_opts,
+				const char *help_str,
+				igt_opt_handler_t extra_opt_handler,
+				void *handler_data);
+__attribute__((noreturn)) void igt_exit(void);
+
+bool __igt_fixture(void);
+void __igt_fixture_complete(void);
+bool __igt_run_subtest(const char *subtest_name, const char *file,
+		       const int line);
+void igt_success(void);
+__attribute__((format(printf, 1, 2))) void igt_describe_f(const char *fmt, ...);
+
+__attribute__((noreturn, format(printf, 6, 7)))
+void __igt_fail_assert(const char *domain, const char *file, const int line,
+		       const char *func, const char *assertion,
+		       const char *format, ...);
+__attribute__((noreturn, format(printf, 5, 6)))
+void __igt_skip_check(const char *file, const int line, const char *func,
+		      const char *check, const char *format, ...);
+
+enum igt_log_level {
+	IGT_LOG_DEBUG,
+	IGT_LOG_INFO,
+	IGT_LOG_WARN,
+	IGT_LOG_CRITICAL,
+	IGT_LOG_NONE,
+};
+__attribute__((format(printf, 3, 4)))
+void igt_log(const char *domain, enum igt_log_level level,
+	     const char *format, ...);
+
+bool __igt_fork(void);
+void igt_waitchildren(void);
+
+const char *igt_debugfs_mount(void);
+int igt_debugfs_dir(int device);
+int igt_kmod_load(const char *mod_name, const char *opts);
+
+/* main() replacement: `int igt_main_args(...) { ... }` */
+#define igt_main_args(short_opts, long_opts, help_str, opt_handler, handler_data) \
+	main(int argc, char **argv); \
+	static void igt_unique(__real_main)(void); \
+	int main(int argc, char **argv) \
+	{ \
+		igt_subtest_init_parse_opts(&argc, argv, short_opts, long_opts, \
+					    help_str, opt_handler, handler_data); \
+		igt_unique(__real_main)(); \
+		igt_exit(); \
+	} \
+	static void igt_unique(__real_main)(void)
+
+#define igt_fixture() \
+	for (volatile int igt_unique(__fixture) = 0; \
+	     igt_unique(__fixture) < 1 && __igt_fixture() && \
+	     sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
+	     igt_unique(__fixture)++, __igt_fixture_complete())
+
+#define igt_subtest(name) \
+	for (; __igt_run_subtest((name), __FILE__, __LINE__) && \
+	       sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
+	     igt_success())
+
+#define igt_describe(dsc) igt_describe_f("%s", dsc)
+
+#define igt_fork(child, num_children) \
+	for (int child = 0; child < (num_children); child++) \
+		for (; __igt_fork(); exit(0))
+
+#define igt_debug(f...) igt_log(IGT_LOG_DOMAIN, IGT_LOG_DEBUG, f)
+#define igt_info(f...) igt_log(IGT_LOG_DOMAIN, IGT_LOG_INFO, f)
+#define igt_warn(f...) igt_log(IGT_LOG_DOMAIN, IGT_LOG_WARN, f)
+
+#define igt_assert(expr) do { \
+	if (!(expr)) \
+		__igt_fail_assert(IGT_LOG_DOMAIN, __FILE__, __LINE__, __func__, \
+				  #expr, NULL); \
+} while (0)
+#define igt_assert_f(expr, f...) do { \
+	if (!(expr)) \
+		__igt_fail_assert(IGT_LOG_DOMAIN, __FILE__, __LINE__, __func__, \
+				  #expr, f); \
+} while (0)
+#define igt_assert_eq(n1, n2) do { \
+	int __n1 = (n1), __n2 = (n2); \
+	if (__n1 != __n2) \
+		__igt_fail_assert(IGT_LOG_DOMAIN, __FILE__, __LINE__, __func__, \
+				  #n1 " == " #n2, "error: %d != %d\n", \
+				  __n1, __n2); \
+} while (0)
+
+#define igt_require_f(expr, f...) do { \
+	if (!(expr)) \
+		__igt_skip_check(__FILE__, __LINE__, __func__, #expr, f); \
+	else \
+		igt_debug("Test requirement passed: %s\n", #expr); \
+} while (0)
+
+#endif /* IGT_SUBSET_H */
