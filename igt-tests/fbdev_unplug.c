@@ -60,6 +60,7 @@
 #include "igt_subset.h"	/* Debian ships libigt without headers */
 #else
 #include "igt.h"
+#include "igt_kmod.h"
 #endif
 
 #include <dirent.h>
@@ -635,6 +636,7 @@ static void assert_pages_fault(struct vdev *d, bool write, const char *who)
 			first = i;
 		missed++;
 	}
+	errno = 0;	/* a stale errno would only confuse the report */
 	igt_assert_f(missed == 0,
 		     "%spage %d of %d: %s after unplug did not raise SIGBUS (%d pages did not)\n",
 		     who, first, d->npages, write ? "write" : "read", missed);
@@ -694,7 +696,8 @@ static void kmsg_watch_end(int fd)
 				continue;
 			igt_warn("kernel: %s\n", msg);
 			if (!reports++)
-				snprintf(first, sizeof(first), "%s", msg);
+				snprintf(first, sizeof(first), "%.*s",
+					 (int)sizeof(first) - 1, msg);
 			break;
 		}
 	}
@@ -862,7 +865,6 @@ static void test_teardown_after_unplug(bool close_first)
 		vdev_close_fb(d);
 	}
 	vdev_free(d);
-	kmsg_watch_end(kmsg);
 
 	/* the driver is still usable: a new device shows our writes */
 	d = vdev_add();
@@ -871,6 +873,7 @@ static void test_teardown_after_unplug(bool close_first)
 	vdev_unmap(d);
 	vdev_close_fb(d);
 	vdev_free(d);
+	kmsg_watch_end(kmsg);
 }
 
 static long op_read(struct vdev *d)
@@ -1134,6 +1137,7 @@ static void race_once(struct race *r, unsigned int iter)
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	igt_waitchildren();
 
+	errno = 0;
 	for (int i = 0; i < RACE_WRITERS; i++)
 		igt_assert_f(r->w[i].faulted,
 			     "iteration %u: writer %d (%s) did not get SIGBUS within %d ms after the unplug completed (%lu writes)\n",
@@ -1159,9 +1163,11 @@ static void test_unplug_while_writing(void)
 
 static void test_plug_unplug_cycles(void)
 {
-	int kmsg = subtest_begin();
+	int kmsg;
 
-	kmemleak_baseline();
+	kmemleak_baseline();	/* its scan may log: before the kmsg watch */
+	kmsg = subtest_begin();
+
 	for (unsigned int i = 0; i < iterations; i++) {
 		struct vdev *d = vdev_add();
 

@@ -50,7 +50,7 @@ struct vunplug_device {
 	struct drm_encoder encoder;
 	struct drm_connector connector;
 
-	struct mutex lock;
+	struct mutex lock; /* protects scanout, updates, damage_rects */
 	u8 *scanout;
 	size_t scanout_size;
 	u64 updates;
