@@ -12,7 +12,7 @@ export BENCH_CACHE BENCH_OUT KERNEL_SRC TESTLIST
 B := sh $(CURDIR)/bench
 
 .PHONY: all check kernel kernel-stock guest run run-stock summary series \
-	checkpatch selftest clean clean-cache help
+	checkpatch behaviour selftest clean clean-cache help
 
 # The main job: our kernel, the guest, one VM run, the results table.
 all:
@@ -49,6 +49,10 @@ series:
 
 checkpatch:
 	@$(B)/checkpatch.sh
+
+# The README's table for compositor authors, from the last `make check`.
+behaviour:
+	@$(B)/behaviour.sh
 
 # Proves the crash handling: a guest that panics, and one that hangs, are
 # reported with partial results instead of stalling.

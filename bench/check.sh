@@ -39,6 +39,10 @@ for t in $(cat "$BENCH_OUT/fixed/names.txt" "$BENCH_OUT/stock/names.txt" | sort 
 	done
 	printf '  %-52s %s\n' "$t" "$cols"
 done
+echo
+echo "What user space sees after unplug (from the fbdev_unplug runs):"
+"$BENCH_TOP/bench/behaviour.sh" | sed 's/^/  /'
+echo
 for v in fixed stock; do
 	[ -f "$BENCH_OUT/$v/vm-failure" ] &&
 		echo "  the $v guest $(cat "$BENCH_OUT/$v/vm-failure")"

@@ -636,6 +636,17 @@ static void assert_pages_fault(struct vdev *d, bool write, const char *who)
 			first = i;
 		missed++;
 	}
+	/* One line per operation, collected into the README's table. */
+	if (missed == 0)
+		igt_info("behaviour: %s%s of a mapped page | SIGBUS\n",
+			 who, write ? "write" : "read");
+	else if (missed == d->npages)
+		igt_info("behaviour: %s%s of a mapped page | succeeds, no SIGBUS\n",
+			 who, write ? "write" : "read");
+	else
+		igt_info("behaviour: %s%s of a mapped page | SIGBUS on %d of %d pages\n",
+			 who, write ? "write" : "read", d->npages - missed,
+			 d->npages);
 	errno = 0;	/* a stale errno would only confuse the report */
 	igt_assert_f(missed == 0,
 		     "%spage %d of %d: %s after unplug did not raise SIGBUS (%d pages did not)\n",
@@ -948,7 +959,11 @@ static void test_fd_ops_after_unplug(void)
 		if (ret == -1) {
 			igt_info("%s on the unplugged fb failed with errno %d (%s)\n",
 				 ops[i].name, err, strerror(err));
+			igt_info("behaviour: %s on the open fd | fails: %s\n",
+				 ops[i].name, strerrorname_np(err) ?: strerror(err));
 		} else {
+			igt_info("behaviour: %s on the open fd | succeeds (returns %ld)\n",
+				 ops[i].name, ret);
 			igt_warn("%s on the unplugged fb returned %ld\n",
 				 ops[i].name, ret);
 			strcat(succeeded, " ");
@@ -1011,6 +1026,9 @@ static void test_module_unload_while_mapped(void)
 
 	ret = vunplug_delete_module();
 	err = errno;
+	igt_info("behaviour: unloading the driver while mapped | %s%s\n",
+		 ret == -1 ? "refused: " : "succeeds",
+		 ret == -1 ? (strerrorname_np(err) ?: strerror(err)) : "");
 	igt_assert_f(ret == -1 && (err == EBUSY || err == EAGAIN),
 		     "delete_module(vunplug) while /dev/fb%d is mapped returned %ld (%s), expected EBUSY or EAGAIN\n",
 		     d->fb, ret, ret ? strerror(err) : "unloaded");
