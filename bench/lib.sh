@@ -42,5 +42,5 @@ kernel_tree() {
 
 guest_root() {
 	printf '%s/guest/root-%s\n' "$BENCH_CACHE" \
-		"$(hash_files "$BENCH_TOP/bench/guest-packages.txt" "$BENCH_TOP/bench/build-guest.sh")"
+		"$(hash_files "$BENCH_TOP/bench/guest-packages.txt")"
 }

@@ -13,7 +13,7 @@ guest=$2
 : "${BENCH_TIMEOUT:=2400}"
 : "${BENCH_TEST_TIMEOUT:=600}"
 : "${BENCH_MODULES:=vunplug}"
-: "${BENCH_MEM:=3G}"
+: "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 
 tree=$(kernel_tree "$variant")
