@@ -13,12 +13,16 @@ else
 fi
 cp="perl $src/scripts/checkpatch.pl --strict --no-tree --quiet --ignore UNKNOWN_COMMIT_ID"
 bad=0
-cd "$BENCH_TOP"
-for p in $(awk '!/^#/ && NF == 2 { print $2 }' patches/series); do
-	$cp "patches/$p" || bad=1
+# Run outside the repository: inside a git work tree, checkpatch looks at
+# tracked .patch files as changes to the repository itself.
+patches=$(awk -v d="$BENCH_TOP/patches" '!/^#/ && NF == 2 { print d "/" $2 }' "$BENCH_TOP/patches/series")
+files=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+cd /
+for p in $patches; do
+	$cp "$p" || bad=1
 done
-for f in $(find drivers include -type f -name '*.[ch]' 2>/dev/null | sort); do
-	$cp -f "$f" || bad=1
+for f in $files; do
+	$cp -f "$BENCH_TOP/$f" || bad=1
 done
 if [ "$bad" -eq 0 ]; then
 	echo "checkpatch --strict: clean"

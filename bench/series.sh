@@ -18,7 +18,7 @@ rm -rf "$work" "$dest"
 mkdir -p "$work" "$dest"
 
 patches=$(awk '!/^#/ && NF == 2 { print $2 }' "$BENCH_TOP/patches/series")
-newfiles=$(cd "$BENCH_TOP" && find drivers include -type f | sort)
+newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
 
 # A scratch repository holding the pristine versions of the touched files.
 touched=$(for p in $patches; do
@@ -50,7 +50,10 @@ for p in $patches; do
 	fi
 done
 
-git format-patch -q --cover-letter --zero-commit --no-signature \
+# The cover letter comes from the author of the series' patches.
+author=$(sed -n 's/^From: \(.*\) <\(.*\)>$/\1|\2/p' "$BENCH_TOP/patches/$(echo $patches | cut -d' ' -f1)" | head -n 1)
+git -c user.name="${author%%|*}" -c user.email="${author#*|}" \
+	format-patch -q --cover-letter --zero-commit --no-signature \
 	-o "$dest" "$base"
 cover=$(ls "$dest"/0000-*.patch)
 subject=$(sed -n '1p' "$BENCH_TOP/patches/cover-letter.txt")
@@ -60,7 +63,6 @@ awk -v subj="$subject" -v blurbfile="$BENCH_TOP/patches/cover-letter.txt" '
 		n = 0
 		while ((getline line < blurbfile) > 0)
 			if (n++ >= 2) print line
-		if (tested != "") print tested
 		next
 	}
 	{ print }' "$cover" >"$cover.new"
@@ -70,7 +72,7 @@ mv "$cover.new" "$cover"
 if [ -f "$BENCH_OUT/fixed/outcome.txt" ] && [ -f "$BENCH_OUT/stock/outcome.txt" ]; then
 	tmp=$cover.new
 	awk -v fixed="$BENCH_OUT/fixed/outcome.txt" -v stock="$BENCH_OUT/stock/outcome.txt" '
-		/^Vunplug Bench \(/ && !done || /^[A-Z][a-z]+ .* \([0-9]+\):$/ && !done {
+		/^[A-Z][A-Za-z]* .*\([0-9]+\):$/ && !done {
 			print "Results of the last run (IGT result on stock 7.2 / with this series):"
 			print ""
 			while ((getline l < stock) > 0) { split(l, a, " "); s[a[1]] = a[3] }
