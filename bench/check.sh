@@ -8,12 +8,15 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-"$BENCH_TOP/bench/host-deps.sh"
-guest=$("$BENCH_TOP/bench/build-guest.sh")
-"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
-"$BENCH_TOP/bench/build-kernel.sh" stock "$guest"
-"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
-"$BENCH_TOP/bench/run-vm.sh" stock "$guest"
+# With --compare, only compare the results already in $BENCH_OUT.
+if [ "${1:-}" != --compare ]; then
+	"$BENCH_TOP/bench/host-deps.sh"
+	guest=$("$BENCH_TOP/bench/build-guest.sh")
+	"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
+	"$BENCH_TOP/bench/build-kernel.sh" stock "$guest"
+	"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
+	"$BENCH_TOP/bench/run-vm.sh" stock "$guest"
+fi
 "$BENCH_TOP/bench/summary.sh" fixed "$BENCH_TOP/tests/fixed-fails.txt" || true
 "$BENCH_TOP/bench/summary.sh" stock "$BENCH_TOP/tests/stock-fails.txt" || true
 

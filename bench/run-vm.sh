@@ -10,8 +10,8 @@ set -eu
 
 variant=$1
 guest=$2
-: "${BENCH_TIMEOUT:=2400}"
-: "${BENCH_TEST_TIMEOUT:=600}"
+: "${BENCH_TIMEOUT:=1500}"
+: "${BENCH_TEST_TIMEOUT:=300}"
 : "${BENCH_MODULES:=vunplug}"
 : "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
