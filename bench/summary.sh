@@ -78,8 +78,9 @@ while IFS= read -r t; do
 			grep -aE 'BUG:|WARNING:|KASAN|lockdep|possible (circular|recursive)|Oops|general protection|refcount_t|list_(add|del) corruption|ODEBUG|kmemleak|Call Trace|RIP:' |
 			head -n 12 | sed 's/^/      dmesg: /'
 		jq -r --arg t "$t" '.tests[$t].err // ""' "$json" |
-			grep -avE '^\s*$|^Starting subtest|^Subtest .*: (SUCCESS|FAIL)|^$' |
-			head -n 8 | sed 's/^/      err: /'
+			grep -aE 'CRITICAL|WARNING|Failed assertion|error:|\(errno|did not|succeeded' |
+			grep -av 'DEBUG' | sed 's/^\[[0-9. ]*\] ([^)]*) //' |
+			head -n 6 | sed 's/^/      err: /'
 	fi
 done <"$run/names.txt"
 
