@@ -18,10 +18,11 @@ die() {
 	exit 1
 }
 
-# Hash of files' contents (names included), for cache keys.
+# Hash of files' contents (base names included, never where the clone
+# is), for cache keys shared by every clone.
 hash_files() {
 	for f in "$@"; do
-		printf '%s\n' "$f"
+		basename "$f"
 		cat "$f"
 	done | sha256sum | cut -c1-16
 }
