@@ -15,7 +15,7 @@ for fault in panic hang; do
 	out=$BENCH_OUT/selftest-$fault
 	say "selftest: guest that will $fault after the first test"
 	t0=$(date +%s)
-	BENCH_OUT=$out BENCH_FAULT=$fault BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-300} \
+	BENCH_OUT=$out BENCH_FAULT=$fault BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-480} \
 		"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	BENCH_OUT=$out "$BENCH_TOP/bench/summary.sh" fixed /dev/null || true
 	if [ -f "$out/fixed/vm-failure" ] && [ -f "$out/fixed/results.json" ] &&
