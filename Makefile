@@ -12,7 +12,7 @@ export BENCH_CACHE BENCH_OUT KERNEL_SRC TESTLIST
 B := sh $(CURDIR)/bench
 
 .PHONY: all check compare kernel kernel-stock guest run run-stock summary series \
-	checkpatch behaviour selftest clean clean-cache help
+	checkpatch series-build bench-defio behaviour selftest clean clean-cache help
 
 # The main job: our kernel, the guest, one VM run, the results table.
 all:
@@ -54,6 +54,15 @@ series:
 
 checkpatch:
 	@$(B)/checkpatch.sh
+
+# Every prefix of the series builds: the fix patches one by one, each
+# build of fbdev and DRM checked with W=1 warnings as errors.
+series-build:
+	@$(B)/series-build.sh
+
+# The cost of the series on deferred I/O: both kernels, figures and ratios.
+bench-defio:
+	@$(B)/perf.sh
 
 # The README's table for compositor authors, from the last `make check`.
 behaviour:

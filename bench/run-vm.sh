@@ -5,6 +5,7 @@
 # hangs: the host kills QEMU after $BENCH_TIMEOUT seconds, turns what
 # igt_runner wrote into results.json and reports the last console lines.
 # Usage: run-vm.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
+# (or $BENCH_OUT/$BENCH_RUN/)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -21,7 +22,8 @@ kernel=$tree/o/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel for '$variant' at $kernel (run make kernel first)"
 release=$(cat "$tree/o/.bench-release")
 
-run=$BENCH_OUT/$variant
+# BENCH_RUN names the results directory (default: the variant).
+run=$BENCH_OUT/${BENCH_RUN:-$variant}
 rm -rf "$run"
 mkdir -p "$run/job/results"
 grep -E '^igt@' "$TESTLIST" >"$run/job/testlist" ||
@@ -70,7 +72,7 @@ t0=$(date +%s)
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 rw init=/opt/vunplug-bench/init panic=-1 oops=panic softlockup_panic=1 kasan.fault=report" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 rw init=/opt/vunplug-bench/init panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \

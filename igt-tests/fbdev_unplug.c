@@ -54,6 +54,33 @@
  *
  * SUBTEST: plug-unplug-cycles
  * Description: Repeated plug, map, write, unplug leaks nothing.
+ *
+ * SUBTEST: second-node-writes-reach-scanout
+ * Description: Repeated writes through /dev/fbN reach the device while a
+ *              second node of the same fb is open.
+ *
+ * SUBTEST: evicted-node-writes
+ * Description: Writes through /dev/fbN after a second node of the same fb
+ *              was opened, closed and removed leave no kernel report.
+ *
+ * SUBTEST: second-node-after-unplug
+ * Description: Mappings made through two device nodes of one fb both get
+ *              SIGBUS on every page after unplug.
+ *
+ * SUBTEST: evicted-node-unplug
+ * Description: Unplug after a second node of the fb was opened, closed and
+ *              removed revokes the mapping without a kernel report.
+ *
+ * SUBTEST: private-mapping-after-unplug
+ * Description: A MAP_PRIVATE mapping, with copied-on-write pages, gets
+ *              SIGBUS on every page after unplug.
+ *
+ * SUBTEST: proc-mem-after-unplug
+ * Description: Reading a mapping through /proc/self/mem fails after unplug.
+ *
+ * SUBTEST: defio-perf
+ * Description: Prints the cost of deferred I/O on the fbdev mapping (run by
+ *              the bench's `make bench-defio`, asserts nothing on timing).
  */
 
 #ifdef IGT_SUBSET_BUILD
@@ -76,7 +103,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -544,17 +573,21 @@ static bool scanout_changed(void *data)
 	       w->now.damage_rects > w->before.damage_rects;
 }
 
-/* Fill [offset, offset + len) of the mapping and wait for the device. */
-static void assert_write_reaches_scanout(struct vdev *d, size_t offset, size_t len)
+/*
+ * Fill [offset, offset + len) of @map, a mapping of @d's fb made through
+ * @fd, and wait for the device.
+ */
+static void assert_write_via_reaches_scanout(struct vdev *d, uint8_t *map, int fd,
+					     size_t offset, size_t len)
 {
 	struct scanout_wait w = { .d = d };
 	uint8_t value;
 
 	igt_assert_f(scanout_read(d, &w.before),
 		     "cannot parse card%d's debugfs scanout\n", d->card);
-	value = d->map[offset] ^ 0xa5;
-	memset(d->map + offset, value, len);
-	igt_assert_eq(fsync(d->fb_fd), 0);
+	value = map[offset] ^ 0xa5;
+	memset(map + offset, value, len);
+	igt_assert_eq(fsync(fd), 0);
 
 	igt_assert_f(wait_until(scanout_changed, &w, SCANOUT_TIMEOUT_MS),
 		     "writing %zu bytes at %zu of /dev/fb%d did not reach the scanout within %d ms: checksum 0x%08x -> 0x%08x, updates %llu -> %llu, damage_rects %llu -> %llu\n",
@@ -565,6 +598,11 @@ static void assert_write_reaches_scanout(struct vdev *d, size_t offset, size_t l
 	igt_debug("scanout %ux%u: checksum 0x%08x, updates %llu, damage_rects %llu\n",
 		  w.now.width, w.now.height, w.now.checksum,
 		  w.now.updates, w.now.damage_rects);
+}
+
+static void assert_write_reaches_scanout(struct vdev *d, size_t offset, size_t len)
+{
+	assert_write_via_reaches_scanout(d, d->map, d->fb_fd, offset, len);
 }
 
 /* --- SIGBUS probing ------------------------------------------------------ */
@@ -622,15 +660,14 @@ static void write_byte(void *p)
 	*(volatile uint8_t *)p = 0x5a;
 }
 
-/* Every page of @d's mapping must raise SIGBUS on a read or a write. */
-static void assert_pages_fault(struct vdev *d, bool write, const char *who)
+/* Every page of @map must raise SIGBUS on a read or a write. */
+static void assert_map_faults(uint8_t *map, int npages, bool write, const char *who)
 {
 	int missed = 0, first = -1;
 
 	sigbus_install();
-	for (int i = 0; i < d->npages; i++) {
-		if (raises_sigbus(write ? write_byte : read_byte,
-				  d->map + i * pagesz))
+	for (int i = 0; i < npages; i++) {
+		if (raises_sigbus(write ? write_byte : read_byte, map + i * pagesz))
 			continue;
 		if (first < 0)
 			first = i;
@@ -640,17 +677,21 @@ static void assert_pages_fault(struct vdev *d, bool write, const char *who)
 	if (missed == 0)
 		igt_info("behaviour: %s%s of a mapped page | SIGBUS\n",
 			 who, write ? "write" : "read");
-	else if (missed == d->npages)
+	else if (missed == npages)
 		igt_info("behaviour: %s%s of a mapped page | succeeds, no SIGBUS\n",
 			 who, write ? "write" : "read");
 	else
 		igt_info("behaviour: %s%s of a mapped page | SIGBUS on %d of %d pages\n",
-			 who, write ? "write" : "read", d->npages - missed,
-			 d->npages);
+			 who, write ? "write" : "read", npages - missed, npages);
 	errno = 0;	/* a stale errno would only confuse the report */
 	igt_assert_f(missed == 0,
 		     "%spage %d of %d: %s after unplug did not raise SIGBUS (%d pages did not)\n",
-		     who, first, d->npages, write ? "write" : "read", missed);
+		     who, first, npages, write ? "write" : "read", missed);
+}
+
+static void assert_pages_fault(struct vdev *d, bool write, const char *who)
+{
+	assert_map_faults(d->map, d->npages, write, who);
 }
 
 /* Dirty some pages, read others, and let deferred I/O write-protect them. */
@@ -682,7 +723,8 @@ static void kmsg_watch_end(int fd)
 	static const char *const bad[] = {
 		"BUG:", "WARNING:", "KASAN", "possible circular locking",
 		"Oops", "kmemleak", "refcount_t:", "list_add corruption",
-		"list_del corruption", "ODEBUG",
+		"list_del corruption", "ODEBUG", "kernel BUG at", "UBSAN:",
+		"blocked for more than",
 	};
 	char rec[8192], first[512] = "";
 	int reports = 0;
@@ -1202,6 +1244,275 @@ static void test_plug_unplug_cycles(void)
 	kmemleak_assert_clean();
 }
 
+/* --- a second device node for the same fb -------------------------------- */
+
+/* A node made with mknod, as in a container's own /dev. */
+struct fb_node {
+	char dir[64];
+	char path[96];
+	int fd;
+	uint8_t *map;
+	size_t map_len;
+};
+
+static void fb_node_make(struct vdev *d, struct fb_node *n)
+{
+	struct stat st;
+
+	igt_assert_f(fstat(d->fb_fd, &st) == 0 && S_ISCHR(st.st_mode),
+		     "/dev/fb%d is not a character device: %m\n", d->fb);
+	snprintf(n->dir, sizeof(n->dir), "/tmp/fbdev_unplug.XXXXXX");
+	igt_assert_f(mkdtemp(n->dir), "mkdtemp(%s): %m\n", n->dir);
+	snprintf(n->path, sizeof(n->path), "%s/fb%d", n->dir, d->fb);
+	igt_assert_f(mknod(n->path, S_IFCHR | 0600, st.st_rdev) == 0,
+		     "mknod %s (%u:%u): %m\n", n->path,
+		     major(st.st_rdev), minor(st.st_rdev));
+	n->fd = open(n->path, O_RDWR | O_CLOEXEC);
+	igt_assert_f(n->fd >= 0, "cannot open %s: %m\n", n->path);
+	n->map = NULL;
+	n->map_len = d->map_len;
+}
+
+static void fb_node_map(struct fb_node *n)
+{
+	void *p = mmap(NULL, n->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       n->fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of %s: %m\n", n->path);
+	n->map = p;
+}
+
+/*
+ * Unmap, close and remove the node. Once the last reference is gone its
+ * inode is evicted; MEMBARRIER_CMD_GLOBAL waits for an RCU grace period,
+ * after which the inode's memory is really freed.
+ */
+static void fb_node_remove(struct fb_node *n)
+{
+	if (n->map)
+		igt_assert_f(munmap(n->map, n->map_len) == 0, "munmap of %s: %m\n",
+			     n->path);
+	n->map = NULL;
+	if (n->fd >= 0)
+		igt_assert_f(close(n->fd) == 0, "close of %s: %m\n", n->path);
+	n->fd = -1;
+	igt_assert_f(unlink(n->path) == 0, "unlink %s: %m\n", n->path);
+	igt_assert_f(rmdir(n->dir) == 0, "rmdir %s: %m\n", n->dir);
+	for (int i = 0; i < 2; i++)
+		igt_assert_f(syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0) == 0,
+			     "membarrier: %m\n");
+}
+
+static void test_second_node_writes(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	struct fb_node n;
+
+	vdev_map(d);		/* /dev/fbN first ... */
+	fb_node_make(d, &n);	/* ... then a second node, opened last */
+	fb_node_map(&n);
+	for (int round = 0; round < 3; round++) {
+		assert_write_reaches_scanout(d, 0, pagesz);
+		assert_write_via_reaches_scanout(d, n.map, n.fd, pagesz, pagesz);
+	}
+	fb_node_remove(&n);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_evicted_node_writes(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	struct fb_node n;
+
+	vdev_map(d);
+	assert_write_reaches_scanout(d, 0, pagesz);
+	fb_node_make(d, &n);
+	fb_node_remove(&n);
+	for (int round = 0; round < 3; round++)
+		assert_write_reaches_scanout(d, 0, pagesz);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_second_node_after_unplug(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	struct fb_node n;
+
+	vdev_map(d);
+	touch_some_pages(d);
+	fb_node_make(d, &n);
+	fb_node_map(&n);
+	for (int i = 0; i < d->npages; i += 3)
+		n.map[i * pagesz] = i;
+	usleep(DEFIO_SETTLE_US);
+	vdev_unplug(d);
+	assert_map_faults(d->map, d->npages, false, "/dev/fbN: ");
+	assert_map_faults(n.map, d->npages, false, "second node: ");
+	assert_map_faults(d->map, d->npages, true, "/dev/fbN: ");
+	assert_map_faults(n.map, d->npages, true, "second node: ");
+	fb_node_remove(&n);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_evicted_node_unplug(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	struct fb_node n;
+
+	vdev_map(d);
+	touch_some_pages(d);
+	fb_node_make(d, &n);
+	fb_node_remove(&n);
+	vdev_unplug(d);
+	assert_pages_fault(d, false, "");
+	assert_pages_fault(d, true, "");
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_private_mapping_after_unplug(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	uint8_t *p = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			  d->fb_fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "MAP_PRIVATE mmap of /dev/fb%d: %m\n", d->fb);
+	for (int i = 0; i < d->npages; i++) {
+		if (i % 4 == 0)
+			p[i * pagesz] = i;	/* a private copy */
+		else if (i % 4 == 1)
+			read_byte(p + i * pagesz);
+	}
+	vdev_unplug(d);
+	assert_map_faults(p, d->npages, false, "private mapping: ");
+	assert_map_faults(p, d->npages, true, "private mapping: ");
+	igt_assert_f(munmap(p, d->map_len) == 0, "munmap: %m\n");
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+static void test_proc_mem_after_unplug(void)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+	int mem, readable = 0;
+	uint8_t buf[64];
+
+	vdev_map(d);
+	touch_some_pages(d);
+	mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	igt_assert_f(mem >= 0, "cannot open /proc/self/mem: %m\n");
+	igt_require_f(pread(mem, buf, sizeof(buf), (off_t)(uintptr_t)d->map) ==
+		      (ssize_t)sizeof(buf),
+		      "/proc/self/mem cannot read /dev/fb%d's mapping before unplug (%m): nothing to compare with\n",
+		      d->fb);
+
+	vdev_unplug(d);
+	for (int i = 0; i < d->npages; i++)
+		readable += pread(mem, buf, 1, (off_t)(uintptr_t)(d->map + i * pagesz)) == 1;
+	close(mem);
+	igt_info("behaviour: read of a mapped page through /proc/self/mem | %s\n",
+		 readable ? "succeeds" : "fails: EIO");
+	igt_assert_f(readable == 0,
+		     "%d of %d pages of the mapping are still readable through /proc/self/mem after unplug\n",
+		     readable, d->npages);
+	vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
+/* --- cost of deferred I/O, for the bench -------------------------------- */
+
+#define PERF_ROUNDS	11
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool scanout_updated(void *data)
+{
+	struct scanout_wait *w = data;
+
+	return scanout_read(w->d, &w->now) && w->now.updates > w->before.updates;
+}
+
+static void test_defio_perf(void)
+{
+	double reads[PERF_ROUNDS], writes[PERF_ROUNDS], latency[PERF_ROUNDS];
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add();
+
+	for (int r = 0; r < PERF_ROUNDS; r++) {
+		struct scanout_wait w = { .d = d };
+		uint64_t t0, t1, t2;
+
+		/* a fresh mapping has no PTEs: every read is a first-touch fault */
+		vdev_map(d);
+		t0 = now_ns();
+		for (int i = 0; i < d->npages; i++)
+			read_byte(d->map + i * pagesz);
+		t1 = now_ns();
+		/* pages are mapped read-only: every first write is a page_mkwrite */
+		for (int i = 0; i < d->npages; i++)
+			d->map[i * pagesz] = r;
+		t2 = now_ns();
+		reads[r] = d->npages * 1e9 / (t1 - t0);
+		writes[r] = d->npages * 1e9 / (t2 - t1);
+		igt_assert_eq(fsync(d->fb_fd), 0);
+
+		/* one written byte until the device's update counter moves */
+		igt_assert(scanout_read(d, &w.before));
+		t0 = now_ns();
+		d->map[(r % d->npages) * pagesz + 1] ^= 0xff;
+		igt_assert_f(wait_until(scanout_updated, &w, SCANOUT_TIMEOUT_MS),
+			     "round %d: a write did not reach the scanout in %d ms\n",
+			     r, SCANOUT_TIMEOUT_MS);
+		latency[r] = (now_ns() - t0) / 1e6;
+		vdev_unmap(d);
+	}
+	igt_info("perf: read-faults-per-s %.0f\n", median(reads, PERF_ROUNDS));
+	igt_info("perf: first-writes-per-s %.0f\n", median(writes, PERF_ROUNDS));
+	igt_info("perf: write-to-scanout-ms %.2f\n", median(latency, PERF_ROUNDS));
+	vdev_close_fb(d);
+	vdev_free(d);
+	kmsg_watch_end(kmsg);
+}
+
 /* --- options ------------------------------------------------------------- */
 
 static int opt_handler(int opt, int opt_index, void *data)
@@ -1276,6 +1587,34 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("Repeated plug, map, write, unplug and teardown leaves no kernel report and no leak.");
 	igt_subtest("plug-unplug-cycles")
 		test_plug_unplug_cycles();
+
+	igt_describe("With a second device node of the same fb open, as a container's own /dev has, repeated writes through either node's mapping keep reaching the device.");
+	igt_subtest("second-node-writes-reach-scanout")
+		test_second_node_writes();
+
+	igt_describe("After a second device node of the fb was opened, closed and removed, writes through /dev/fbN keep reaching the device and the kernel logs no report.");
+	igt_subtest("evicted-node-writes")
+		test_evicted_node_writes();
+
+	igt_describe("After unplug, every page of mappings made through /dev/fbN and through a second node of the same fb raises SIGBUS.");
+	igt_subtest("second-node-after-unplug")
+		test_second_node_after_unplug();
+
+	igt_describe("Unplug after a second device node of the fb was opened, closed and removed revokes the /dev/fbN mapping without a kernel report.");
+	igt_subtest("evicted-node-unplug")
+		test_evicted_node_unplug();
+
+	igt_describe("After unplug, every page of a MAP_PRIVATE mapping, copied-on-write or not, raises SIGBUS.");
+	igt_subtest("private-mapping-after-unplug")
+		test_private_mapping_after_unplug();
+
+	igt_describe("After unplug, reading the mapping through /proc/self/mem fails instead of returning the old buffer.");
+	igt_subtest("proc-mem-after-unplug")
+		test_proc_mem_after_unplug();
+
+	igt_describe("Measures first-touch read faults and first writes per second on the fbdev mapping and the latency from a write to the scanout; prints the medians and asserts nothing on timing.");
+	igt_subtest("defio-perf")
+		test_defio_perf();
 
 	igt_fixture() {
 		free_leftovers();

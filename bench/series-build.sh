@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Every prefix of the fix patches builds on its own: for k = 1..N, the
+# source tree with patches 1..k (and the driver patch and files, which the
+# build needs) is built with the fixed kernel's configuration; every
+# directory that the series touches is compiled with -Werror.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${KERNEL_SRC:-}" ]; then
+	src=$(cd "$KERNEL_SRC" && pwd)
+else
+	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
+fi
+series=$BENCH_TOP/patches/series
+fixes=$(awk '!/^#/ && NF == 2 && $1 == "fix" { print $2 }' "$series")
+drivers=$(awk '!/^#/ && NF == 2 && $1 == "driver" { print $2 }' "$series")
+newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+touched=$(for p in $fixes $drivers; do
+	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
+done | sort -u)
+dirs=$(printf '%s\n' $touched | grep '\.c$' | xargs -n 1 dirname | sort -u |
+	sed 's|$|/|' | tr '\n' ' ')
+
+guest=$("$BENCH_TOP/bench/build-guest.sh")
+"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest" >/dev/null
+config=$(kernel_tree fixed)/o/.config
+tree=$(kernel_tree prefix)
+out=$tree/o
+mkdir -p "$out"
+
+n=0
+total=$(printf '%s\n' $fixes | wc -l)
+failed=0
+for k in $(seq 0 "$total"); do
+	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
+		"$src/" "$tree/"
+	# Restored files keep old mtimes: force make to rebuild them.
+	(cd "$tree" && touch $touched)
+	applied=$(printf '%s\n' $fixes | head -n "$k")
+	for p in $applied $drivers; do
+		(cd "$tree" && git apply "$BENCH_TOP/patches/$p") ||
+			die "patch $p does not apply on top of the previous ones"
+	done
+	(cd "$BENCH_TOP" && for f in $newfiles; do
+		mkdir -p "$tree/$(dirname "$f")"
+		cp "$f" "$tree/$f"
+	done)
+	cp "$config" "$out/.config"
+	name=$(printf '%s\n' $applied | tail -n 1)
+	say "series-build: patches 1..$k ${name:+(up to $name)}"
+	t0=$(date +%s)
+	if make -C "$tree" O="$out" -j"$JOBS" -s CC="ccache gcc" HOSTCC="ccache gcc" \
+		KCFLAGS=-Werror olddefconfig $dirs >"$out/.bench-prefix-$k.log" 2>&1; then
+		say "series-build: patches 1..$k build ($(( $(date +%s) - t0 )) s)"
+		n=$((n + 1))
+	else
+		grep -E 'error|warning' "$out/.bench-prefix-$k.log" | head -n 20 >&2
+		say "series-build: patches 1..$k FAIL (log: $out/.bench-prefix-$k.log)"
+		failed=$((failed + 1))
+	fi
+done
+echo "$n passed, $failed failed"
+[ "$failed" -eq 0 ]
