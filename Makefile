@@ -33,8 +33,8 @@ compare:
 
 kernel kernel-stock:
 	@$(B)/host-deps.sh
-	@$(B)/build-kernel.sh $(if $(filter kernel-stock,$@),stock,fixed) \
-	  "$$($(B)/build-guest.sh)"
+	@guest=$$($(B)/build-guest.sh) && \
+	  $(B)/build-kernel.sh $(if $(filter kernel-stock,$@),stock,fixed) "$$guest"
 
 guest:
 	@$(B)/host-deps.sh

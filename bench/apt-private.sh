@@ -9,7 +9,8 @@ shift
 dir=$cache/apt
 mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/preferences.d" \
 	"$dir/etc/apt.conf.d"
-mirror=${BENCH_MIRROR:-http://deb.debian.org/debian}
+. "$(dirname "$0")/lib.sh"
+mirror=$(debian_mirror) || exit 1
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 cat > "$dir/etc/sources.list.new" <<SRC
 deb [signed-by=$keyring] $mirror sid main

@@ -9,13 +9,14 @@ root=$(guest_root)
 if [ ! -f "$root/.bench-ready" ]; then
 	pkgs=$(grep -v '^#' "$BENCH_TOP/bench/guest-packages.txt" | tr -s ' \n' ',' | sed 's/,$//')
 	say "guest: building Debian sid root with mmdebstrap ($pkgs)" >&2
+	mirror=$(debian_mirror) || exit 1
 	mkdir -p "$BENCH_CACHE/guest"
 	rm -rf "$root" "$root.tmp"
 	t0=$(date +%s)
 	mmdebstrap --variant=apt --mode=root \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--include="$pkgs" sid "$root.tmp" \
-		"${BENCH_MIRROR:-http://deb.debian.org/debian}" \
+		"$mirror" \
 		>"$BENCH_CACHE/guest/mmdebstrap.log" 2>&1 ||
 		die "mmdebstrap failed (see $BENCH_CACHE/guest/mmdebstrap.log)"
 	# Console login is never needed; the bench init runs the tests.

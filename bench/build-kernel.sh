@@ -12,7 +12,12 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 variant=$1
-guest=$2
+guest=${2:-}
+# Modules are installed into the guest root only, never into the host.
+case $guest in
+"$BENCH_CACHE"/guest/root-*) [ -d "$guest" ] || die "guest root $guest does not exist" ;;
+*) die "no guest root given (got '$guest'): refusing to install modules outside $BENCH_CACHE/guest" ;;
+esac
 case $variant in
 fixed) kinds="fix driver" ;;
 stock) kinds="driver" ;;

@@ -17,6 +17,10 @@ if [ "${1:-}" != --compare ]; then
 	"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	"$BENCH_TOP/bench/run-vm.sh" stock "$guest"
 fi
+for v in fixed stock; do
+	[ -f "$BENCH_OUT/$v/job/testlist" ] ||
+		die "no results of a $v run in $BENCH_OUT: run make check first"
+done
 "$BENCH_TOP/bench/summary.sh" fixed "$BENCH_TOP/tests/fixed-fails.txt" || true
 "$BENCH_TOP/bench/summary.sh" stock "$BENCH_TOP/tests/stock-fails.txt" || true
 
@@ -51,4 +55,5 @@ for v in fixed stock; do
 		echo "  the $v guest $(cat "$BENCH_OUT/$v/vm-failure")"
 done
 echo "$passed passed, $failed failed"
+[ "$passed" -gt 0 ] || die "no test was compared"
 [ "$failed" -eq 0 ]

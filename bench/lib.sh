@@ -45,3 +45,26 @@ guest_root() {
 	printf '%s/guest/root-%s\n' "$BENCH_CACHE" \
 		"$(hash_files "$BENCH_TOP/bench/guest-packages.txt")"
 }
+
+# The Debian archive to fetch from: $BENCH_MIRROR, else the first archive
+# (not a security one) of the host's own apt configuration, so the bench
+# works behind a local mirror or proxy and names no archive itself.
+debian_mirror() {
+	if [ -n "${BENCH_MIRROR:-}" ]; then
+		printf '%s\n' "$BENCH_MIRROR"
+		return
+	fi
+	m=$( {
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -f "$f" ] && sed -n 's/^deb[ \t]\+\(\[[^]]*\][ \t]\+\)\?\([^ \t]\+\)[ \t]\+\([^ \t]\+\).*/\2 \3/p' "$f"
+		done
+		for f in /etc/apt/sources.list.d/*.sources; do
+			[ -f "$f" ] && awk '
+				/^[ \t]*$/ { if (u != "") print u, s; u = s = ""; next }
+				/^URIs:/ { u = $2 } /^Suites:/ { s = $2 }
+				END { if (u != "") print u, s }' "$f"
+		done
+	} | awk '$2 !~ /security/ && $1 ~ /^(https?|file):/ { print $1; exit }')
+	[ -n "$m" ] || die "no Debian archive in the host's apt configuration; set BENCH_MIRROR to one"
+	printf '%s\n' "${m%/}"
+}

@@ -35,9 +35,11 @@ BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
 BENCH_RUNNER_TIMEOUT='$(( BENCH_TIMEOUT * 3 / 4 ))'
 BENCH_FAULT='${BENCH_FAULT:-}'
 ENV
-for v in $(env | sed -n 's/^\(FBDEV_UNPLUG_[A-Z_]*\)=.*/\1/p'); do
-	eval "printf 'export %s=%s\n' \"\$v\" \"\$$v\"" >>"$run/job/job.env"
-done
+# FBDEV_UNPLUG_* for the test, single-quoted for the guest's shell.
+env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
+	printf "export %s='%s'\n" "${kv%%=*}" \
+		"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
+done >>"$run/job/job.env"
 install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
 
 # KVM when a short probe shows that a guest really boots under it.
@@ -79,6 +81,8 @@ qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-device virtio-9p-pci,fsdev=bench,mount_tag=bench \
 	>"$run/qemu.log" 2>&1 &
 qpid=$!
+# An interrupted make (Ctrl-C, CI's timeout) must not leave QEMU running.
+trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM HUP
 
 # Follow the console: progress lines of the guest and of igt_runner.
 seen=0
@@ -105,6 +109,7 @@ while :; do
 	sleep 2
 done
 wait "$qpid" 2>/dev/null || true
+trap - INT TERM HUP
 elapsed=$(( $(date +%s) - t0 ))
 printf '%s\n' "$elapsed" >"$run/vm-seconds"
 
