@@ -23,7 +23,8 @@ status_of() {
 	skip) echo Skip ;;
 	crash) echo Crash ;;
 	timeout) echo Timeout ;;
-	dmesg-warn | dmesg-fail | warn) echo Warn ;;
+	dmesg-fail) echo Fail ;;
+	dmesg-warn | warn) echo Warn ;;
 	abort) echo Abort ;;
 	incomplete) echo Incomplete ;;
 	notrun | '') echo NotRun ;;

@@ -1546,6 +1546,12 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_fixture() {
 		pagesz = sysconf(_SC_PAGESIZE);
 		vunplug_require();
+		/*
+		 * fbcon takes over each new vunplug fb; its cursor blink
+		 * damages the scanout, which would let a write that deferred
+		 * I/O never tracked reach the device by chance.
+		 */
+		kmstest_set_vt_graphics_mode();
 	}
 
 	igt_describe("Writes through the fbdev mmap reach the device: the scanout checksum changes and its update and damage counters grow.");

@@ -95,6 +95,7 @@ void igt_waitchildren(void);
 const char *igt_debugfs_mount(void);
 int igt_debugfs_dir(int device);
 int igt_kmod_load(const char *mod_name, const char *opts);
+void kmstest_set_vt_graphics_mode(void);
 
 /* main() replacement: `int igt_main_args(...) { ... }` */
 #define igt_main_args(short_opts, long_opts, help_str, opt_handler, handler_data) \
