@@ -19,8 +19,10 @@ newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
 touched=$(for p in $fixes $drivers; do
 	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
 done | sort -u)
-dirs=$(printf '%s\n' $touched | grep '\.c$' | xargs -n 1 dirname | sort -u |
-	sed 's|$|/|' | tr '\n' ' ')
+# The directories of the touched sources, and every fbdev and DRM user of
+# the touched headers that the configuration builds.
+dirs=$( { printf '%s\n' $touched | grep '\.c$' | xargs -n 1 dirname
+	  printf 'drivers/video\ndrivers/gpu/drm\n'; } | sort -u | sed 's|$|/|' | tr '\n' ' ')
 
 guest=$("$BENCH_TOP/bench/build-guest.sh")
 "$BENCH_TOP/bench/build-kernel.sh" fixed "$guest" >/dev/null
