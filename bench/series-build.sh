@@ -52,9 +52,9 @@ for k in $(seq 0 "$total"); do
 	name=$(printf '%s\n' $applied | tail -n 1)
 	say "series-build: patches 1..$k ${name:+(up to $name)}"
 	t0=$(date +%s)
-	if make -C "$tree" O="$out" -j"$JOBS" -s CC="ccache gcc" HOSTCC="ccache gcc" \
+	if make -C "$tree" O="$out" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
 		KCFLAGS=-Werror olddefconfig $dirs >"$out/.bench-prefix-$k.log" 2>&1; then
-		say "series-build: patches 1..$k build ($(( $(date +%s) - t0 )) s)"
+		say "series-build: patches 1..$k build ($(grep -c '^ *CC ' "$out/.bench-prefix-$k.log") objects compiled, $(( $(date +%s) - t0 )) s)"
 		n=$((n + 1))
 	else
 		grep -E 'error|warning' "$out/.bench-prefix-$k.log" | head -n 20 >&2
