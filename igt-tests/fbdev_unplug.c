@@ -120,7 +120,6 @@ IGT_TEST_DESCRIPTION("Check that fbdev deferred-I/O mappings and file "
 #define MAX_DEVICES		64
 #define SCANOUT_TIMEOUT_MS	5000	/* damage worker runs after fsync */
 #define SIGBUS_TIMEOUT_MS	5000	/* after the unplug has completed */
-#define DEFIO_SETTLE_US		150000	/* > 2 * HZ/20 deferred I/O delay */
 #define RACE_PROCS		3	/* single-threaded writer processes */
 #define RACE_THREADS		4	/* writer threads in one more process */
 #define RACE_WRITERS		(RACE_PROCS + RACE_THREADS)
@@ -492,6 +491,31 @@ static int write_unplug(int debugfs)
 	return ret;
 }
 
+static bool path_gone(void *path)
+{
+	return access(path, F_OK) && errno == ENOENT;
+}
+
+/*
+ * After unplug + sync, user space sees the card and the fb gone: their
+ * sysfs devices at once, their /dev nodes once devtmpfs has caught up.
+ */
+static void assert_nodes_gone(struct vdev *d)
+{
+	char path[4][64];
+
+	snprintf(path[0], sizeof(path[0]), "/sys/class/drm/card%d", d->card);
+	snprintf(path[1], sizeof(path[1]), "/sys/class/graphics/fb%d", d->fb);
+	snprintf(path[2], sizeof(path[2]), "/dev/dri/card%d", d->card);
+	snprintf(path[3], sizeof(path[3]), "/dev/fb%d", d->fb);
+	for (int i = 0; i < 2; i++)
+		igt_assert_f(path_gone(path[i]), "%s still exists after unplug + sync\n",
+			     path[i]);
+	for (int i = 2; i < 4; i++)
+		igt_assert_f(wait_until(path_gone, path[i], 2000),
+			     "%s still exists 2 s after unplug + sync\n", path[i]);
+}
+
 /* Unplug and wait ("sync") until the card and fb are unregistered. */
 static void vdev_unplug(struct vdev *d)
 {
@@ -506,6 +530,7 @@ static void vdev_unplug(struct vdev *d)
 	igt_assert_f(!control_lists_id(d->id),
 		     "vunplug.%d is still listed in %s after unplug + sync\n",
 		     d->id, control_path());
+	assert_nodes_gone(d);
 }
 
 /* Best effort: also used for devices left behind by a failed subtest. */
@@ -694,7 +719,33 @@ static void assert_pages_fault(struct vdev *d, bool write, const char *who)
 	assert_map_faults(d->map, d->npages, write, who);
 }
 
-/* Dirty some pages, read others, and let deferred I/O write-protect them. */
+static bool scanout_updated(void *data)
+{
+	struct scanout_wait *w = data;
+
+	return scanout_read(w->d, &w->now) && w->now.updates > w->before.updates;
+}
+
+/*
+ * Flush @d's deferred I/O: when fsync() returns, the deferred work has run
+ * and write-protected the written pages again. A second write to page 0,
+ * written before, must then be tracked and reach the device.
+ */
+static void flush_and_check_wrprotect(struct vdev *d)
+{
+	struct scanout_wait w = { .d = d };
+
+	igt_assert_eq(fsync(d->fb_fd), 0);
+	igt_assert_f(scanout_read(d, &w.before),
+		     "cannot parse card%d's debugfs scanout\n", d->card);
+	d->map[0] ^= 0xff;
+	igt_assert_eq(fsync(d->fb_fd), 0);
+	igt_assert_f(wait_until(scanout_updated, &w, SCANOUT_TIMEOUT_MS),
+		     "a second write to a written page of /dev/fb%d did not reach the scanout in %d ms: deferred I/O did not write-protect it again\n",
+		     d->fb, SCANOUT_TIMEOUT_MS);
+}
+
+/* Dirty some pages (page 0 among them), read others, flush deferred I/O. */
 static void touch_some_pages(struct vdev *d)
 {
 	for (int i = 0; i < d->npages; i++) {
@@ -703,7 +754,7 @@ static void touch_some_pages(struct vdev *d)
 		else if (i % 4 == 1)
 			read_byte(d->map + i * pagesz);
 	}
-	usleep(DEFIO_SETTLE_US);
+	flush_and_check_wrprotect(d);
 }
 
 /* --- kernel log ---------------------------------------------------------- */
@@ -781,12 +832,14 @@ static bool kmemleak_cmd(const char *cmd)
 	return ok;
 }
 
-/* Forget leaks that predate the subtest. */
+/* Forget leaks that predate the subtest; skip without kmemleak. */
 static void kmemleak_baseline(void)
 {
-	if (access(kmemleak_path(), W_OK) == 0 &&
-	    !(kmemleak_cmd("scan") && kmemleak_cmd("clear")))
-		igt_debug("kmemleak baseline failed: %m\n");
+	igt_require_f(access(kmemleak_path(), W_OK) == 0,
+		      "kmemleak is unavailable (%s: %m): CONFIG_DEBUG_KMEMLEAK and a mounted debugfs are needed to check for leaks\n",
+		      kmemleak_path());
+	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("clear"),
+		     "kmemleak baseline scan failed: %m\n");
 }
 
 static void kmemleak_assert_clean(void)
@@ -795,17 +848,13 @@ static void kmemleak_assert_clean(void)
 	ssize_t len;
 	int fd;
 
-	if (access(kmemleak_path(), W_OK)) {
-		igt_info("kmemleak is unavailable (%s: %m), not checking for leaks\n",
-			 kmemleak_path());
-		return;
-	}
-	/* kmemleak ignores objects younger than 5 s */
+	/*
+	 * kmemleak reports no object younger than its fixed minimum age of
+	 * 5 s, and nothing tells when that has passed: wait it out.
+	 */
 	sleep(6);
-	if (!kmemleak_cmd("scan") || !kmemleak_cmd("scan")) {
-		igt_info("kmemleak scan failed (%m), not checking for leaks\n");
-		return;
-	}
+	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("scan"),
+		     "kmemleak scan failed: %m\n");
 	fd = open(kmemleak_path(), O_RDONLY | O_CLOEXEC);
 	igt_assert_f(fd >= 0, "cannot open %s: %m\n", kmemleak_path());
 	len = read(fd, buf, sizeof(buf) - 1);
@@ -886,7 +935,7 @@ static void test_fork_after_mmap(void)
 		fork_child_body(d, ready[1], go[0]);
 
 	igt_assert_f(pipe_wait(ready[0], 10000), "child did not start in 10 s\n");
-	usleep(DEFIO_SETTLE_US);
+	igt_assert_eq(fsync(d->fb_fd), 0);	/* the child's write, too */
 	vdev_unplug(d);
 	igt_assert_eq(write(go[1], "g", 1), 1);
 
@@ -933,14 +982,14 @@ static long op_read(struct vdev *d)
 {
 	char buf[64];
 
-	return read(d->fb_fd, buf, sizeof(buf));
+	return pread(d->fb_fd, buf, sizeof(buf), 0);
 }
 
 static long op_write(struct vdev *d)
 {
 	char buf[64] = { 0 };
 
-	return write(d->fb_fd, buf, sizeof(buf));
+	return pwrite(d->fb_fd, buf, sizeof(buf), 0);
 }
 
 static long op_get_vscreeninfo(struct vdev *d)
@@ -988,8 +1037,16 @@ static void test_fd_ops_after_unplug(void)
 	};
 	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add();
-	char succeeded[256] = "";
+	char wrong[512] = "";
 
+	/* each operation works on the plugged device ... */
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		errno = 0;
+		igt_assert_f(ops[i].fn(d) != -1, "%s on the plugged /dev/fb%d failed: %m\n",
+			     ops[i].name, d->fb);
+	}
+
+	/* ... and fails with ENODEV on the unplugged one */
 	vdev_unplug(d);
 	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		long ret;
@@ -1006,14 +1063,16 @@ static void test_fd_ops_after_unplug(void)
 		} else {
 			igt_info("behaviour: %s on the open fd | succeeds (returns %ld)\n",
 				 ops[i].name, ret);
-			igt_warn("%s on the unplugged fb returned %ld\n",
-				 ops[i].name, ret);
-			strcat(succeeded, " ");
-			strcat(succeeded, ops[i].name);
+		}
+		if (ret != -1 || err != ENODEV) {
+			igt_warn("%s on the unplugged fb: %ld, errno %d, expected -1 and ENODEV\n",
+				 ops[i].name, ret, err);
+			snprintf(wrong + strlen(wrong), sizeof(wrong) - strlen(wrong),
+				 " %s", ops[i].name);
 		}
 	}
-	igt_assert_f(!succeeded[0], "succeeded on the unplugged fb instead of failing:%s\n",
-		     succeeded);
+	errno = 0;
+	igt_assert_f(!wrong[0], "did not fail with ENODEV on the unplugged fb:%s\n", wrong);
 	vdev_close_fb(d);
 	vdev_free(d);
 	kmsg_watch_end(kmsg);
@@ -1044,14 +1103,23 @@ static void unplug_all_devices(void)
 		     "vunplug devices still listed after unplugging all of them\n");
 }
 
-static bool module_unloaded(void *data)
+static int module_refcount(void)
 {
-	int *err = data;
+	FILE *f = fopen("/sys/module/vunplug/refcnt", "re");
+	int ref = -1;
 
-	if (vunplug_delete_module() == 0)
-		return true;
-	*err = errno;
-	return false;
+	if (f) {
+		if (fscanf(f, "%d", &ref) != 1)
+			ref = -1;
+		fclose(f);
+	}
+	return ref;
+}
+
+static bool module_unused(void *data)
+{
+	(void)data;
+	return module_refcount() == 0;
 }
 
 static void test_module_unload_while_mapped(void)
@@ -1081,9 +1149,11 @@ static void test_module_unload_while_mapped(void)
 	vdev_close_fb(d);
 	vdev_free(d);
 
-	igt_assert_f(wait_until(module_unloaded, &err, 500),
-		     "delete_module(vunplug) still fails 500 ms after munmap + close: %s\n",
-		     strerror(err));
+	igt_assert_f(wait_until(module_unused, NULL, 5000),
+		     "vunplug's refcount is %d 5 s after munmap + close, expected 0\n",
+		     module_refcount());
+	igt_assert_f(vunplug_delete_module() == 0,
+		     "delete_module(vunplug) with a refcount of 0 failed: %m\n");
 	kmsg_watch_end(kmsg);
 
 	ret = igt_kmod_load("vunplug", NULL);
@@ -1353,7 +1423,7 @@ static void test_second_node_after_unplug(void)
 	fb_node_map(&n);
 	for (int i = 0; i < d->npages; i += 3)
 		n.map[i * pagesz] = i;
-	usleep(DEFIO_SETTLE_US);
+	igt_assert_eq(fsync(n.fd), 0);
 	vdev_unplug(d);
 	assert_map_faults(d->map, d->npages, false, "/dev/fbN: ");
 	assert_map_faults(n.map, d->npages, false, "second node: ");
@@ -1464,13 +1534,6 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static bool scanout_updated(void *data)
-{
-	struct scanout_wait *w = data;
-
-	return scanout_read(w->d, &w->now) && w->now.updates > w->before.updates;
-}
-
 static void test_defio_perf(void)
 {
 	double reads[PERF_ROUNDS], writes[PERF_ROUNDS], latency[PERF_ROUNDS];
@@ -1557,72 +1620,102 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("Writes through the fbdev mmap reach the device: the scanout checksum changes and its update and damage counters grow.");
 	igt_subtest("defio-flush")
 		test_defio_flush();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, reading any page of an fbdev mapping raises SIGBUS and the kernel logs no report.");
 	igt_subtest("read-after-unplug")
 		test_touch_after_unplug(false);
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, writing any page of an fbdev mapping, including pages already write-protected by deferred I/O, raises SIGBUS and the kernel logs no report.");
 	igt_subtest("write-after-unplug")
 		test_touch_after_unplug(true);
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("A child that inherited an fbdev mapping gets SIGBUS on read and write after unplug, and both processes unmapping frees everything.");
 	igt_subtest("fork-after-mmap")
 		test_fork_after_mmap();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, munmap then close of the fbdev tears down cleanly, and a newly added device works.");
 	igt_subtest("munmap-after-unplug")
 		test_teardown_after_unplug(false);
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, close then munmap of the fbdev tears down cleanly, and a newly added device works.");
 	igt_subtest("close-after-unplug")
 		test_teardown_after_unplug(true);
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, read, write, ioctls, mmap and fsync on the old fbdev fd fail with an error instead of touching the device.");
 	igt_subtest("fd-ops-after-unplug")
 		test_fd_ops_after_unplug();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("A mapping of an unplugged fbdev keeps the driver module loaded until it is unmapped and closed.");
 	igt_subtest("module-unload-while-mapped")
 		test_module_unload_while_mapped();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("Threads and processes writing an fbdev mapping while the device is unplugged all end in SIGBUS, repeatedly.");
 	igt_subtest("unplug-while-writing")
 		test_unplug_while_writing();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("Repeated plug, map, write, unplug and teardown leaves no kernel report and no leak.");
 	igt_subtest("plug-unplug-cycles")
 		test_plug_unplug_cycles();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("With a second device node of the same fb open, as a container's own /dev has, repeated writes through either node's mapping keep reaching the device.");
 	igt_subtest("second-node-writes-reach-scanout")
 		test_second_node_writes();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After a second device node of the fb was opened, closed and removed, writes through /dev/fbN keep reaching the device and the kernel logs no report.");
 	igt_subtest("evicted-node-writes")
 		test_evicted_node_writes();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, every page of mappings made through /dev/fbN and through a second node of the same fb raises SIGBUS.");
 	igt_subtest("second-node-after-unplug")
 		test_second_node_after_unplug();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("Unplug after a second device node of the fb was opened, closed and removed revokes the /dev/fbN mapping without a kernel report.");
 	igt_subtest("evicted-node-unplug")
 		test_evicted_node_unplug();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, every page of a MAP_PRIVATE mapping, copied-on-write or not, raises SIGBUS.");
 	igt_subtest("private-mapping-after-unplug")
 		test_private_mapping_after_unplug();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("After unplug, reading the mapping through /proc/self/mem fails instead of returning the old buffer.");
 	igt_subtest("proc-mem-after-unplug")
 		test_proc_mem_after_unplug();
+	igt_fixture()
+		free_leftovers();
 
 	igt_describe("Measures first-touch read faults and first writes per second on the fbdev mapping and the latency from a write to the scanout; prints the medians and asserts nothing on timing.");
 	igt_subtest("defio-perf")
 		test_defio_perf();
-
-	igt_fixture() {
+	igt_fixture()
 		free_leftovers();
-	}
 }

@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# JUnit XML of a run, next to its results.json, as drm-ci's runs write it:
+# one testcase per test, a <failure> where the result differs from the
+# expectation, <skipped/> for skips.
+# Usage: junit.sh VARIANT   (reads $BENCH_OUT/VARIANT/outcome.txt)
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+run=$BENCH_OUT/$1
+[ -f "$run/outcome.txt" ] || die "no outcome.txt in $run"
+esc() {
+	printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g'
+}
+json=$run/results.json
+total=$(wc -l <"$run/outcome.txt")
+failures=$(awk '$2 != $3' "$run/outcome.txt" | wc -l)
+skipped=$(awk '$3 == "Skip"' "$run/outcome.txt" | wc -l)
+{
+	echo '<?xml version="1.0" encoding="UTF-8"?>'
+	printf '<testsuites>\n<testsuite name="%s" tests="%s" failures="%s" skipped="%s">\n' \
+		"$(esc "IGT $1")" "$total" "$failures" "$skipped"
+	while read -r t want got; do
+		secs=0
+		[ -f "$json" ] && secs=$(jq -r --arg t "$t" \
+			'.tests[$t].time as $x | if $x then ($x.end - $x.start) else 0 end' "$json")
+		bin=$(printf '%s' "$t" | cut -d@ -f2)
+		printf '  <testcase classname="igt.%s" name="%s" time="%s">' \
+			"$(esc "$bin")" "$(esc "$t")" "$secs"
+		if [ "$want" != "$got" ]; then
+			printf '<failure message="%s"/>' \
+				"$(esc "expected $want, got $got")"
+		elif [ "$got" = Skip ]; then
+			printf '<skipped/>'
+		fi
+		printf '</testcase>\n'
+	done <"$run/outcome.txt"
+	echo '</testsuite>'
+	echo '</testsuites>'
+} >"$run/junit.xml"
