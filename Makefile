@@ -16,11 +16,13 @@ B := sh $(CURDIR)/bench
 
 # The main job: our kernel, the guest, one VM run, the results table.
 all:
+	@$(B)/phases.sh --reset
 	@$(B)/host-deps.sh
 	@guest=$$($(B)/build-guest.sh) && \
 	  $(B)/build-kernel.sh fixed "$$guest" && \
 	  $(B)/run-vm.sh fixed "$$guest" && \
-	  $(B)/summary.sh fixed tests/fixed-fails.txt
+	  { $(B)/summary.sh fixed tests/fixed-fails.txt; rc=$$?; \
+	    $(B)/phases.sh; exit $$rc; }
 
 # The tests: both kernels, checked against the expectations files.
 check:

@@ -5,6 +5,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+phase_t0=$(date +%s)
 root=$(guest_root)
 if [ ! -f "$root/.bench-ready" ]; then
 	pkgs=$(grep -v '^#' "$BENCH_TOP/bench/guest-packages.txt" | tr -s ' \n' ',' | sed 's/,$//')
@@ -49,4 +50,5 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	done
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
+phase guest "$phase_t0"
 printf '%s\n' "$root"

@@ -11,6 +11,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+phase_t0=$(date +%s)
 variant=$1
 guest=${2:-}
 # Modules are installed into the guest root only, never into the host.
@@ -119,3 +120,4 @@ if [ ! -f "$guest/lib/modules/$release/.bench-key" ] ||
 	printf '%s\n' "$key" >"$guest/lib/modules/$release/.bench-key"
 fi
 printf '%s\n' "$release" >"$out/.bench-release"
+phase "kernel build ($variant)" "$phase_t0"

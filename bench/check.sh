@@ -10,6 +10,7 @@ set -eu
 
 # With --compare, only compare the results already in $BENCH_OUT.
 if [ "${1:-}" != --compare ]; then
+	"$BENCH_TOP/bench/phases.sh" --reset
 	"$BENCH_TOP/bench/host-deps.sh"
 	guest=$("$BENCH_TOP/bench/build-guest.sh")
 	"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
@@ -54,6 +55,7 @@ for v in fixed stock; do
 	[ -f "$BENCH_OUT/$v/vm-failure" ] &&
 		echo "  the $v guest $(cat "$BENCH_OUT/$v/vm-failure")"
 done
+[ "${1:-}" = --compare ] || "$BENCH_TOP/bench/phases.sh"
 echo "$passed passed, $failed failed"
 [ "$passed" -gt 0 ] || die "no test was compared"
 [ "$failed" -eq 0 ]

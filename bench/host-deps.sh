@@ -4,6 +4,7 @@
 # archive by package name, or stop with one line saying what to install.
 set -eu
 . "$(dirname "$0")/lib.sh"
+phase_t0=$(date +%s)
 
 # command:package pairs
 need="make:make gcc:gcc ld:binutils flex:flex bison:bison bc:bc perl:perl
@@ -24,7 +25,10 @@ done
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] ||
 	missing="$missing debian-archive-keyring"
 missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
-[ -z "${missing% }" ] && exit 0
+if [ -z "${missing% }" ]; then
+	phase "host tools" "$phase_t0"
+	exit 0
+fi
 
 mkdir -p "$BENCH_CACHE"
 say "host tools: installing missing packages: $missing"
@@ -34,3 +38,4 @@ if [ "$(id -u)" -ne 0 ] ||
 		install $missing >"$BENCH_CACHE/apt-install.log" 2>&1; }; then
 	die "missing host packages; install them with: apt-get install $missing"
 fi
+phase "host tools" "$phase_t0"

@@ -13,6 +13,14 @@ say() {
 	printf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"
 }
 
+# Record how long a phase of this run took: phase NAME START [END]
+# (seconds since the epoch; END defaults to now). bench/phases.sh prints
+# them as the run's phase table.
+phase() {
+	mkdir -p "$BENCH_OUT"
+	printf '%s|%s\n' "$1" "$(( ${3:-$(date +%s)} - $2 ))" >>"$BENCH_OUT/phases.txt"
+}
+
 die() {
 	printf 'bench: error: %s\n' "$*" >&2
 	exit 1

@@ -74,7 +74,7 @@ t0=$(date +%s)
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
@@ -87,6 +87,7 @@ trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM HUP
 # Follow the console: progress lines of the guest and of igt_runner.
 seen=0
 status=running
+t_first=""
 while :; do
 	if ! kill -0 "$qpid" 2>/dev/null; then
 		status=exited
@@ -99,19 +100,29 @@ while :; do
 	if [ -f "$run/console.log" ]; then
 		total=$(wc -l <"$run/console.log")
 		if [ "$total" -gt "$seen" ]; then
-			sed -n "$((seen + 1)),${total}p" "$run/console.log" |
-				grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
+			new=$(sed -n "$((seen + 1)),${total}p" "$run/console.log")
+			printf '%s\n' "$new" | grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
 				sed 's/^/    guest: /' || true
+			[ -n "$t_first" ] ||
+				! printf '%s\n' "$new" | grep -aqE '\[0*1/[0-9]+\]' ||
+				t_first=$(date +%s)
 			seen=$total
 		fi
 	fi
 	[ "$status" = running ] || break
-	sleep 2
+	sleep 1
 done
 wait "$qpid" 2>/dev/null || true
 trap - INT TERM HUP
 elapsed=$(( $(date +%s) - t0 ))
 printf '%s\n' "$elapsed" >"$run/vm-seconds"
+name=${BENCH_RUN:-$variant}
+if [ -n "$t_first" ]; then
+	phase "boot to first test ($name)" "$t0" "$t_first"
+	phase "tests ($name)" "$t_first"
+else
+	phase "VM, no test started ($name)" "$t0"
+fi
 
 # Results: igt_runner writes results.json when it completes; otherwise
 # build it from what it wrote so far (igt_results runs in the guest root,

@@ -931,6 +931,7 @@ static void test_fork_after_mmap(void)
 	vdev_map(d);
 	touch_some_pages(d);
 
+	fflush(NULL);	/* children must not repeat buffered output */
 	igt_fork(child, 1)
 		fork_child_body(d, ready[1], go[0]);
 
@@ -1255,6 +1256,7 @@ static void race_once(struct race *r, unsigned int iter)
 	r->map = d->map;
 	r->npages = d->npages;
 
+	fflush(NULL);	/* children must not repeat buffered output */
 	igt_fork(child, RACE_PROCS + 1)
 		writer_process(r, child);
 

@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The phase table of this run: how long each stage took, as the scripts
+# recorded it in $BENCH_OUT/phases.txt. With --reset, starts a new run.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+if [ "${1:-}" = --reset ]; then
+	mkdir -p "$BENCH_OUT"
+	: >"$BENCH_OUT/phases.txt"
+	date +%s >"$BENCH_OUT/phases.start"
+	exit 0
+fi
+[ -s "$BENCH_OUT/phases.txt" ] || exit 0
+echo
+echo "Phases of this run (seconds):"
+awk -F'|' '{ printf "  %-40s %6d\n", $1, $2 }' "$BENCH_OUT/phases.txt"
+[ -f "$BENCH_OUT/phases.start" ] &&
+	printf '  %-40s %6d\n' "total" "$(( $(date +%s) - $(cat "$BENCH_OUT/phases.start") ))"
