@@ -42,30 +42,15 @@ env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
 done >>"$run/job/job.env"
 install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
 
-# KVM when a short probe shows that a guest really boots under it.
+# KVM when a probe shows that a guest really boots under it with some CPU
+# model (bench/accel.sh, cached per host kernel and QEMU version).
 accel=${BENCH_ACCEL:-}
-if [ -z "$accel" ]; then
-	probe=$BENCH_CACHE/kvm-probe-$(printf '%s %s' "$(uname -r)" "$(qemu-system-x86_64 --version | head -n 1)" | sha256sum | cut -c1-8)
-	if [ ! -f "$probe" ]; then
-		accel=tcg
-		if [ -w /dev/kvm ]; then
-			say "boot: probing KVM (30 s at most)"
-			timeout 30 qemu-system-x86_64 -accel kvm -cpu host -m 512M \
-				-display none -no-reboot -monitor none \
-				-serial "file:$run/kvm-probe.log" -kernel "$kernel" \
-				-append "console=ttyS0 panic=-1 root=/dev/bench-no-root" \
-				>/dev/null 2>&1 || true
-			grep -q 'VFS: Unable to mount root\|Kernel panic' "$run/kvm-probe.log" 2>/dev/null &&
-				accel=kvm
-		fi
-		printf '%s\n' "$accel" >"$probe"
-	fi
-	accel=$(cat "$probe")
-fi
+[ -n "$accel" ] || accel=$("$BENCH_TOP/bench/accel.sh" "$kernel")
 case $accel in
 kvm) cpu="-accel kvm -cpu host" ;;
+"kvm "*) cpu="-accel kvm -cpu ${accel#kvm }" ;;
 tcg) cpu="-accel tcg,thread=multi -cpu max" ;;
-*) die "BENCH_ACCEL must be kvm or tcg" ;;
+*) die "BENCH_ACCEL must be kvm, 'kvm CPU-MODEL' or tcg (got '$accel')" ;;
 esac
 
 say "boot: $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
