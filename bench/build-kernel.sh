@@ -25,19 +25,12 @@ stock) kinds="driver" ;;
 *) die "unknown kernel variant '$variant' (use fixed or stock)" ;;
 esac
 
-if [ -n "${KERNEL_SRC:-}" ]; then
-	[ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/drivers/video" ] ||
-		die "KERNEL_SRC=$KERNEL_SRC is not a Linux source tree"
-	src=$(cd "$KERNEL_SRC" && pwd)
-else
-	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
-fi
+src=$(kernel_source)
 
 tree=$(kernel_tree "$variant")
 out=$tree/o
-series=$BENCH_TOP/patches/series
-patches=$(awk -v kinds=" $kinds " '!/^#/ && NF == 2 && index(kinds, " " $1 " ") { print $2 }' "$series")
-newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+patches=$(series_patches $kinds)
+newfiles=$(new_files)
 
 # Cache key of everything that shapes this build.
 key=$( {

@@ -6,17 +6,13 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${KERNEL_SRC:-}" ]; then
-	src=$KERNEL_SRC
-else
-	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
-fi
+src=$(kernel_source)
 cp="perl $src/scripts/checkpatch.pl --strict --no-tree --quiet --ignore UNKNOWN_COMMIT_ID"
 bad=0
 # Run outside the repository: inside a git work tree, checkpatch looks at
 # tracked .patch files as changes to the repository itself.
-patches=$(awk -v d="$BENCH_TOP/patches" '!/^#/ && NF == 2 { print d "/" $2 }' "$BENCH_TOP/patches/series")
-files=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+patches=$(series_patches fix driver | sed "s|^|$BENCH_TOP/patches/|")
+files=$(new_files)
 cd /
 for p in $patches; do
 	$cp "$p" || bad=1

@@ -35,6 +35,30 @@ hash_files() {
 	done | sha256sum | cut -c1-16
 }
 
+# The kernel source the bench builds from: $KERNEL_SRC (checked), or
+# Debian's pristine linux-source-7.2, fetched and unpacked once. Every
+# script takes the source, the new files and the patches from here.
+kernel_source() {
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		[ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/drivers/video" ] ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a Linux source tree"
+		(cd "$KERNEL_SRC" && pwd)
+	else
+		"$BENCH_TOP/bench/fetch-kernel.sh"
+	fi
+}
+
+# The files this repository adds to the kernel tree, relative to both.
+new_files() {
+	(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+}
+
+# The patches of patches/series of the given kinds (fix, driver), in order.
+series_patches() {
+	awk -v kinds=" $* " '!/^#/ && NF == 2 && index(kinds, " " $1 " ") { print $2 }' \
+		"$BENCH_TOP/patches/series"
+}
+
 # Identity of the kernel source: Debian's package, or a developer's tree.
 kernel_src_id() {
 	if [ -n "${KERNEL_SRC:-}" ]; then

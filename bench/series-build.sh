@@ -7,15 +7,10 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${KERNEL_SRC:-}" ]; then
-	src=$(cd "$KERNEL_SRC" && pwd)
-else
-	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
-fi
-series=$BENCH_TOP/patches/series
-fixes=$(awk '!/^#/ && NF == 2 && $1 == "fix" { print $2 }' "$series")
-drivers=$(awk '!/^#/ && NF == 2 && $1 == "driver" { print $2 }' "$series")
-newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+src=$(kernel_source)
+fixes=$(series_patches fix)
+drivers=$(series_patches driver)
+newfiles=$(new_files)
 touched=$(for p in $fixes $drivers; do
 	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
 done | sort -u)

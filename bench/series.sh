@@ -7,18 +7,14 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${KERNEL_SRC:-}" ]; then
-	src=$(cd "$KERNEL_SRC" && pwd)
-else
-	src=$("$BENCH_TOP/bench/fetch-kernel.sh")
-fi
+src=$(kernel_source)
 dest=$BENCH_OUT/series
 work=$BENCH_CACHE/series-work
 rm -rf "$work" "$dest"
 mkdir -p "$work" "$dest"
 
-patches=$(awk '!/^#/ && NF == 2 { print $2 }' "$BENCH_TOP/patches/series")
-newfiles=$(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
+patches=$(series_patches fix driver)
+newfiles=$(new_files)
 
 # A scratch repository holding the pristine versions of the touched files.
 touched=$(for p in $patches; do

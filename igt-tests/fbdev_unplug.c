@@ -548,6 +548,15 @@ static void vdev_free(struct vdev *d)
 	free(d);
 }
 
+/* Unmaps (if mapped) and closes the fb, checking both, then frees @d. */
+static void vdev_release(struct vdev *d)
+{
+	if (d->map)
+		vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+}
+
 static void free_leftovers(void)
 {
 	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++)
@@ -887,9 +896,7 @@ static void test_defio_flush(void)
 		middle = 0;
 	assert_write_reaches_scanout(d, middle, pagesz);
 
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -902,9 +909,7 @@ static void test_touch_after_unplug(bool write)
 	touch_some_pages(d);
 	vdev_unplug(d);
 	assert_pages_fault(d, write, "");
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -942,9 +947,7 @@ static void test_fork_after_mmap(void)
 
 	assert_pages_fault(d, false, "parent: ");
 	igt_waitchildren();
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	for (int i = 0; i < 2; i++) {
 		close(ready[i]);
 		close(go[i]);
@@ -973,9 +976,7 @@ static void test_teardown_after_unplug(bool close_first)
 	d = vdev_add();
 	vdev_map(d);
 	assert_write_reaches_scanout(d, 0, d->fix.smem_len);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1074,8 +1075,7 @@ static void test_fd_ops_after_unplug(void)
 	}
 	errno = 0;
 	igt_assert_f(!wrong[0], "did not fail with ENODEV on the unplugged fb:%s\n", wrong);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1146,9 +1146,7 @@ static void test_module_unload_while_mapped(void)
 	igt_info("delete_module(vunplug) refused while mapped: %s\n", strerror(err));
 
 	assert_pages_fault(d, true, "");
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 
 	igt_assert_f(wait_until(module_unused, NULL, 5000),
 		     "vunplug's refcount is %d 5 s after munmap + close, expected 0\n",
@@ -1275,9 +1273,7 @@ static void race_once(struct race *r, unsigned int iter)
 			     "iteration %u: writer %d (%s) did not get SIGBUS within %d ms after the unplug completed (%lu writes)\n",
 			     iter, i, i < RACE_THREADS ? "thread" : "process",
 			     SIGBUS_TIMEOUT_MS, r->w[i].writes);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 }
 
 static void test_unplug_while_writing(void)
@@ -1308,9 +1304,7 @@ static void test_plug_unplug_cycles(void)
 		memset(d->map, i, d->fix.smem_len);
 		vdev_unplug(d);	/* with deferred I/O still pending */
 		assert_pages_fault(d, true, "");
-		vdev_unmap(d);
-		vdev_close_fb(d);
-		vdev_free(d);
+		vdev_release(d);
 	}
 	kmsg_watch_end(kmsg);
 	kmemleak_assert_clean();
@@ -1389,9 +1383,7 @@ static void test_second_node_writes(void)
 		assert_write_via_reaches_scanout(d, n.map, n.fd, pagesz, pagesz);
 	}
 	fb_node_remove(&n);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1407,9 +1399,7 @@ static void test_evicted_node_writes(void)
 	fb_node_remove(&n);
 	for (int round = 0; round < 3; round++)
 		assert_write_reaches_scanout(d, 0, pagesz);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1432,9 +1422,7 @@ static void test_second_node_after_unplug(void)
 	assert_map_faults(d->map, d->npages, true, "/dev/fbN: ");
 	assert_map_faults(n.map, d->npages, true, "second node: ");
 	fb_node_remove(&n);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1451,9 +1439,7 @@ static void test_evicted_node_unplug(void)
 	vdev_unplug(d);
 	assert_pages_fault(d, false, "");
 	assert_pages_fault(d, true, "");
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1475,8 +1461,7 @@ static void test_private_mapping_after_unplug(void)
 	assert_map_faults(p, d->npages, false, "private mapping: ");
 	assert_map_faults(p, d->npages, true, "private mapping: ");
 	igt_assert_f(munmap(p, d->map_len) == 0, "munmap: %m\n");
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1505,9 +1490,7 @@ static void test_proc_mem_after_unplug(void)
 	igt_assert_f(readable == 0,
 		     "%d of %d pages of the mapping are still readable through /proc/self/mem after unplug\n",
 		     readable, d->npages);
-	vdev_unmap(d);
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
@@ -1573,8 +1556,7 @@ static void test_defio_perf(void)
 	igt_info("perf: read-faults-per-s %.0f\n", median(reads, PERF_ROUNDS));
 	igt_info("perf: first-writes-per-s %.0f\n", median(writes, PERF_ROUNDS));
 	igt_info("perf: write-to-scanout-ms %.2f\n", median(latency, PERF_ROUNDS));
-	vdev_close_fb(d);
-	vdev_free(d);
+	vdev_release(d);
 	kmsg_watch_end(kmsg);
 }
 
