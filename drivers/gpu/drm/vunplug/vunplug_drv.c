@@ -6,8 +6,12 @@
  * display pipeline, GEM SHMEM buffers and fbdev emulation through
  * drm_fbdev_shmem, so /dev/fbN is mapped with fbdev deferred I/O. Plane
  * updates copy the damaged area of the framebuffer into a scanout buffer.
+ * This comment is the one description of the driver's interface.
  *
- * Interface, all in debugfs:
+ * Module parameters: num_devices (devices created at load, default 1),
+ * width and height (of the display, default 1024x768, XRGB8888).
+ *
+ * Interface, all in debugfs and for root only:
  *
  * /sys/kernel/debug/dri/<minor>/scanout (read)
  *	checksum 0x<crc32 of the scanout buffer>
@@ -19,8 +23,8 @@
  * /sys/kernel/debug/dri/<minor>/unplug (write "1")
  *	Unplugs the device the way a USB disconnect does: drm_dev_unplug(),
  *	atomic shutdown, then removal of the device, while user space may
- *	still hold open files and mappings. A second write fails with
- *	-ENODEV.
+ *	still hold open files and mappings. Any other input fails with
+ *	-EINVAL, a second unplug with -ENODEV.
  *
  *	A write to unplug returns before the unplug is complete; write sync
  *	to /sys/kernel/debug/vunplug/control to wait for completion. The
@@ -33,6 +37,10 @@
  *	"add":	creates a new device and returns once it is registered and
  *		its fbdev emulation is set up
  *	"sync":	waits until all requested unplugs are complete
+ *	any other input fails with -EINVAL
+ *
+ * The module can be unloaded whenever no file or mapping of one of its
+ * devices is open; until then, delete_module() fails with -EAGAIN.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
