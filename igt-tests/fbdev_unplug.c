@@ -780,6 +780,7 @@ static int kmsg_watch_begin(void)
 /* Fails on any kernel report logged since kmsg_watch_begin(). */
 static void kmsg_watch_end(int fd)
 {
+	/* bench/summary.sh shows the dmesg lines matching these strings too */
 	static const char *const bad[] = {
 		"BUG:", "WARNING:", "KASAN", "possible circular locking",
 		"Oops", "kmemleak", "refcount_t:", "list_add corruption",
