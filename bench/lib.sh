@@ -59,6 +59,15 @@ series_patches() {
 		"$BENCH_TOP/patches/series"
 }
 
+# drm-ci's skips file of a kernel variant, tests/VARIANT-skips.txt: one
+# regular expression a line (# comments) of tests that are not run. Prints
+# the expressions; nothing when there is no such file.
+skip_patterns() {
+	f=$BENCH_TOP/tests/$1-skips.txt
+	[ -f "$f" ] || return 0
+	grep -vE '^[[:space:]]*(#|$)' "$f" || true
+}
+
 # Identity of the kernel source: Debian's package, or a developer's tree.
 kernel_src_id() {
 	if [ -n "${KERNEL_SRC:-}" ]; then

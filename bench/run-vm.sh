@@ -26,8 +26,12 @@ release=$(cat "$tree/o/.bench-release")
 run=$BENCH_OUT/${BENCH_RUN:-$variant}
 rm -rf "$run"
 mkdir -p "$run/job/results"
-grep -E '^igt@' "$TESTLIST" >"$run/job/testlist" ||
-	die "no igt@ entries in $TESTLIST"
+skip_patterns "$variant" >"$run/job/skips"
+grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || true; } \
+	>"$run/job/testlist"
+[ -s "$run/job/testlist" ] || die "no igt@ entries to run in $TESTLIST"
+[ -s "$run/job/skips" ] &&
+	say "boot: not running $(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips") test(s) that tests/$variant-skips.txt matches"
 cat >"$run/job/job.env" <<ENV
 BENCH_NAME='$variant-$release'
 BENCH_MODULES='$BENCH_MODULES'
