@@ -49,6 +49,22 @@ else
 	mkdir -p "$tree"
 	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
 		"$src/" "$tree/"
+	# rsync gives the files that an earlier build patched or added back
+	# their old mtimes, older than the objects built from the patched
+	# versions: touch them so that make rebuilds what depends on them.
+	if [ -f "$out/.bench-touched" ]; then
+		(cd "$tree" && while IFS= read -r f; do
+			[ -e "$f" ] && touch "$f"
+		done) <"$out/.bench-touched"
+	fi
+	# Remember them before building: the union of every build's files.
+	mkdir -p "$out"
+	{ for p in $patches; do
+		sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
+	  done
+	  printf '%s\n' $newfiles
+	  cat "$out/.bench-touched" 2>/dev/null || true; } | sort -u >"$out/.bench-touched.new"
+	mv "$out/.bench-touched.new" "$out/.bench-touched"
 	for p in $patches; do
 		if ! err=$(cd "$tree" && git apply --check -v "$BENCH_TOP/patches/$p" 2>&1); then
 			file=$(printf '%s\n' "$err" | sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p;s/^error: \([^:]*\): does not exist.*/\1/p' | head -n 1)
