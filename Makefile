@@ -57,8 +57,8 @@ series:
 checkpatch:
 	@$(B)/checkpatch.sh
 
-# Every prefix of the series builds: the fix patches one by one, each
-# build of fbdev and DRM checked with W=1 warnings as errors.
+# Every prefix of the series builds: the fix patches one by one, fbdev and
+# DRM compiled with -Werror after each.
 series-build:
 	@$(B)/series-build.sh
 

@@ -59,9 +59,7 @@ else
 	fi
 	# Remember them before building: the union of every build's files.
 	mkdir -p "$out"
-	{ for p in $patches; do
-		sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
-	  done
+	{ patched_files $patches
 	  printf '%s\n' $newfiles
 	  cat "$out/.bench-touched" 2>/dev/null || true; } | sort -u >"$out/.bench-touched.new"
 	mv "$out/.bench-touched.new" "$out/.bench-touched"

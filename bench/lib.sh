@@ -68,6 +68,13 @@ skip_patterns() {
 	grep -vE '^[[:space:]]*(#|$)' "$f" || true
 }
 
+# The kernel files that the given patches of patches/ change, sorted.
+patched_files() {
+	for p in "$@"; do
+		sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
+	done | sort -u
+}
+
 # Identity of the kernel source: Debian's package, or a developer's tree.
 kernel_src_id() {
 	if [ -n "${KERNEL_SRC:-}" ]; then

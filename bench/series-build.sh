@@ -11,9 +11,7 @@ src=$(kernel_source)
 fixes=$(series_patches fix)
 drivers=$(series_patches driver)
 newfiles=$(new_files)
-touched=$(for p in $fixes $drivers; do
-	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
-done | sort -u)
+touched=$(patched_files $fixes $drivers)
 # The directories of the touched sources, and every fbdev and DRM user of
 # the touched headers that the configuration builds.
 dirs=$( { printf '%s\n' $touched | grep '\.c$' | xargs -n 1 dirname

@@ -17,9 +17,7 @@ patches=$(series_patches fix driver)
 newfiles=$(new_files)
 
 # A scratch repository holding the pristine versions of the touched files.
-touched=$(for p in $patches; do
-	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$BENCH_TOP/patches/$p"
-done | sort -u)
+touched=$(patched_files $patches)
 for f in $touched; do
 	mkdir -p "$work/$(dirname "$f")"
 	cp "$src/$f" "$work/$f"
