@@ -54,7 +54,7 @@ else
 	# versions: touch them so that make rebuilds what depends on them.
 	if [ -f "$out/.bench-touched" ]; then
 		(cd "$tree" && while IFS= read -r f; do
-			[ -e "$f" ] && touch "$f"
+			if [ -e "$f" ]; then touch "$f"; fi
 		done) <"$out/.bench-touched"
 	fi
 	# Remember them before building: the union of every build's files.
