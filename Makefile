@@ -21,6 +21,7 @@ all:
 	@guest=$$($(B)/build-guest.sh) && \
 	  $(B)/build-kernel.sh fixed "$$guest" && \
 	  $(B)/run-vm.sh fixed "$$guest" && \
+	  $(B)/retry-flakes.sh fixed "$$guest" tests/fixed-fails.txt && \
 	  { $(B)/summary.sh fixed tests/fixed-fails.txt; rc=$$?; \
 	    $(B)/phases.sh; exit $$rc; }
 
@@ -45,6 +46,7 @@ guest:
 run run-stock:
 	@v=$(if $(filter run-stock,$@),stock,fixed); \
 	  guest=$$($(B)/build-guest.sh) && $(B)/run-vm.sh $$v "$$guest" && \
+	  $(B)/retry-flakes.sh $$v "$$guest" tests/$$v-fails.txt && \
 	  $(B)/summary.sh $$v tests/$$v-fails.txt
 
 summary:

@@ -23,7 +23,7 @@ phase() {
 
 die() {
 	printf 'bench: error: %s\n' "$*" >&2
-	exit 1
+	exit 2
 }
 
 # Hash of files' contents (base names included, never where the clone
@@ -115,4 +115,68 @@ debian_mirror() {
 	} | awk '$2 !~ /security/ && $1 ~ /^(https?|file):/ { print $1; exit }')
 	[ -n "$m" ] || die "no Debian archive in the host's apt configuration; set BENCH_MIRROR to one"
 	printf '%s\n' "${m%/}"
+}
+
+# drm-ci result names of igt_runner results: status_of RESULT
+status_of() {
+	case $1 in
+	pass) echo Pass ;;
+	fail) echo Fail ;;
+	skip) echo Skip ;;
+	crash) echo Crash ;;
+	timeout) echo Timeout ;;
+	dmesg-fail) echo Fail ;;
+	dmesg-warn | warn) echo Warn ;;
+	abort) echo Abort ;;
+	incomplete) echo Incomplete ;;
+	notrun | '') echo NotRun ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# The expectation of test $1 in drm-ci expectations file $2 (Pass if absent).
+expected_of() {
+	e=$(grep -E "^$1," "$2" 2>/dev/null | head -n 1 | cut -d, -f2)
+	echo "${e:-Pass}"
+}
+
+# The drm-ci result of test $2 in results.json $1 (empty: not there).
+result_of() {
+	[ -f "$1" ] || return 0
+	_r=$(jq -r --arg t "$2" '.tests[$t].result // ""' "$1")
+	[ -z "$_r" ] || status_of "$_r"
+}
+
+# drm-ci's flakes file of a variant, tests/VARIANT-flakes.txt: regular
+# expressions (# comments) of tests whose result may differ once.
+flake_patterns() {
+	f=$BENCH_TOP/tests/$1-flakes.txt
+	[ -f "$f" ] || return 0
+	grep -vE '^[[:space:]]*(#|$)' "$f" || true
+}
+
+# Whether test $2 matches a flake pattern of variant $1.
+is_flake() {
+	flake_patterns "$1" >"$BENCH_OUT/.flake-patterns"
+	[ -s "$BENCH_OUT/.flake-patterns" ] &&
+		printf '%s\n' "$2" | grep -qEf "$BENCH_OUT/.flake-patterns"
+}
+
+# Exit status of a run, distinct per kind of failure (README, "Exit
+# status"): 4 a guest hung, 3 a guest crashed or panicked, 1 results
+# differ from the expectations, 0 none of these. Also written to
+# $BENCH_OUT/exit-status, since make turns every failure into status 2.
+# Usage: run_status MISMATCHES VARIANT...
+run_status() {
+	_st=0
+	[ "$1" -eq 0 ] || _st=1
+	shift
+	for _v in "$@"; do
+		case $(cat "$BENCH_OUT/$_v/vm-failure" 2>/dev/null) in
+		hung*) _st=4 ;;
+		crashed*) [ "$_st" -eq 4 ] || _st=3 ;;
+		esac
+	done
+	printf '%s\n' "$_st" >"$BENCH_OUT/exit-status"
+	return "$_st"
 }
