@@ -33,6 +33,9 @@ skipped=$(awk '$3 == "Skip"' "$run/outcome.txt" | wc -l)
 		elif [ "$got" = Skip ]; then
 			printf '<skipped/>'
 		fi
+		fl=$(grep -E "^$t " "$run/flakes.txt" 2>/dev/null | head -n 1 || true)
+		[ -z "$fl" ] || printf '<system-out>%s</system-out>' \
+			"$(esc "Flake: $(echo "$fl" | cut -d' ' -f2), then $(echo "$fl" | cut -d' ' -f3) on retry")"
 		printf '</testcase>\n'
 	done <"$run/outcome.txt"
 	echo '</testsuite>'
