@@ -35,6 +35,7 @@ fi
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h)
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
+	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
 	rm -rf "$root/opt/vunplug-bench"
 	mkdir -p "$bin" "$root/opt/vunplug-bench/src"

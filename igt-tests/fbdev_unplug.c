@@ -161,20 +161,6 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
 }
 
-/* Poll @cond every 5 ms for up to @timeout_ms; true once it holds. */
-static bool wait_until(bool (*cond)(void *), void *data, unsigned int timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-
-	for (;;) {
-		if (cond(data))
-			return true;
-		if (now_ms() > end)
-			return false;
-		usleep(5000);
-	}
-}
-
 static bool pipe_wait(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -447,7 +433,7 @@ static struct vdev *vdev_add(void)
 		     "card%d debugfs lacks unplug/scanout\n", d->card);
 
 	lookup.card = d->card;
-	igt_assert_f(wait_until(fb_appeared, &lookup, 2000),
+	igt_assert_f(igt_wait(fb_appeared(&lookup), 2000, 5),
 		     "no fbdev for card%d: neither /sys/class/drm/card%d/device/graphics/fb* nor a /sys/class/graphics/fb*/device sharing its parent (CONFIG_DRM_FBDEV_EMULATION?)\n",
 		     d->card, d->card);
 	d->fb = lookup.fb;
@@ -512,7 +498,7 @@ static void assert_nodes_gone(struct vdev *d)
 		igt_assert_f(path_gone(path[i]), "%s still exists after unplug + sync\n",
 			     path[i]);
 	for (int i = 2; i < 4; i++)
-		igt_assert_f(wait_until(path_gone, path[i], 2000),
+		igt_assert_f(igt_wait(path_gone(path[i]), 2000, 5),
 			     "%s still exists 2 s after unplug + sync\n", path[i]);
 }
 
@@ -569,17 +555,10 @@ static void free_leftovers(void)
 static bool scanout_read(struct vdev *d, struct scanout *s)
 {
 	char buf[512], *line, *save = NULL;
-	int fd = openat(d->debugfs, "scanout", O_RDONLY | O_CLOEXEC);
 	unsigned int found = 0;
-	ssize_t len;
 
-	if (fd < 0)
+	if (igt_debugfs_simple_read(d->debugfs, "scanout", buf, sizeof(buf)) <= 0)
 		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
 
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -623,7 +602,7 @@ static void assert_write_via_reaches_scanout(struct vdev *d, uint8_t *map, int f
 	memset(map + offset, value, len);
 	igt_assert_eq(fsync(fd), 0);
 
-	igt_assert_f(wait_until(scanout_changed, &w, SCANOUT_TIMEOUT_MS),
+	igt_assert_f(igt_wait(scanout_changed(&w), SCANOUT_TIMEOUT_MS, 5),
 		     "writing %zu bytes at %zu of /dev/fb%d did not reach the scanout within %d ms: checksum 0x%08x -> 0x%08x, updates %llu -> %llu, damage_rects %llu -> %llu\n",
 		     len, offset, d->fb, SCANOUT_TIMEOUT_MS,
 		     w.before.checksum, w.now.checksum,
@@ -749,7 +728,7 @@ static void flush_and_check_wrprotect(struct vdev *d)
 		     "cannot parse card%d's debugfs scanout\n", d->card);
 	d->map[0] ^= 0xff;
 	igt_assert_eq(fsync(d->fb_fd), 0);
-	igt_assert_f(wait_until(scanout_updated, &w, SCANOUT_TIMEOUT_MS),
+	igt_assert_f(igt_wait(scanout_updated(&w), SCANOUT_TIMEOUT_MS, 5),
 		     "a second write to a written page of /dev/fb%d did not reach the scanout in %d ms: deferred I/O did not write-protect it again\n",
 		     d->fb, SCANOUT_TIMEOUT_MS);
 }
@@ -1107,15 +1086,15 @@ static void unplug_all_devices(void)
 
 static int module_refcount(void)
 {
-	FILE *f = fopen("/sys/module/vunplug/refcnt", "re");
-	int ref = -1;
+	int dir = open("/sys/module/vunplug", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint32_t ref;
+	bool ok;
 
-	if (f) {
-		if (fscanf(f, "%d", &ref) != 1)
-			ref = -1;
-		fclose(f);
-	}
-	return ref;
+	if (dir < 0)
+		return -1;
+	ok = __igt_sysfs_get_u32(dir, "refcnt", &ref);
+	close(dir);
+	return ok ? (int)ref : -1;
 }
 
 static bool module_unused(void *data)
@@ -1149,7 +1128,7 @@ static void test_module_unload_while_mapped(void)
 	assert_pages_fault(d, true, "");
 	vdev_release(d);
 
-	igt_assert_f(wait_until(module_unused, NULL, 5000),
+	igt_assert_f(igt_wait(module_unused(NULL), 5000, 5),
 		     "vunplug's refcount is %d 5 s after munmap + close, expected 0\n",
 		     module_refcount());
 	igt_assert_f(vunplug_delete_module() == 0,
@@ -1259,11 +1238,11 @@ static void race_once(struct race *r, unsigned int iter)
 	igt_fork(child, RACE_PROCS + 1)
 		writer_process(r, child);
 
-	igt_assert_f(wait_until(all_started, r, 5000),
+	igt_assert_f(igt_wait(all_started(r), 5000, 5),
 		     "iteration %u: writers did not all start within 5 s\n", iter);
 	usleep(10000 + (iter * 37 % 90) * 1000);
 	vdev_unplug(d);
-	if (!wait_until(all_faulted, r, SIGBUS_TIMEOUT_MS))
+	if (!igt_wait(all_faulted(r), SIGBUS_TIMEOUT_MS, 5))
 		igt_debug("iteration %u: not every writer faulted\n", iter);
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	igt_waitchildren();
@@ -1548,7 +1527,7 @@ static void test_defio_perf(void)
 		igt_assert(scanout_read(d, &w.before));
 		t0 = now_ns();
 		d->map[(r % d->npages) * pagesz + 1] ^= 0xff;
-		igt_assert_f(wait_until(scanout_updated, &w, SCANOUT_TIMEOUT_MS),
+		igt_assert_f(igt_wait(scanout_updated(&w), SCANOUT_TIMEOUT_MS, 5),
 			     "round %d: a write did not reach the scanout in %d ms\n",
 			     r, SCANOUT_TIMEOUT_MS);
 		latency[r] = (now_ns() - t0) / 1e6;

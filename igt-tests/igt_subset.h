@@ -27,6 +27,14 @@
  *    leaves through exit(0), failures exit non-zero and igt_waitchildren()
  *    turns them into a failure of the subtest.
  *  - __igt_fail_assert() and __igt_skip_check() never return.
+ *
+ * The bench checks this file at build time (bench/igt-abi.sh): the guest's
+ * IGT must be IGT_SUBSET_VERSION, the test must link against its
+ * libigt.so.0 with every symbol resolved, and when IGT's own headers of
+ * that version are at hand, this file is compiled after them with
+ * IGT_SUBSET_CHECK defined: every declaration below must then agree with
+ * IGT's (a conflicting prototype is a compile error), and the constants
+ * are compared with IGT's by static assertions.
  */
 #ifndef IGT_SUBSET_H
 #define IGT_SUBSET_H
@@ -37,7 +45,40 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
+/* The IGT release these declarations were written against. */
+#define IGT_SUBSET_VERSION "2.5"
+
+/* Types and constants that IGT's own headers define as well. */
+#define IGT_SUBSET_LOG_DEBUG 0
+#define IGT_SUBSET_LOG_INFO 1
+#define IGT_SUBSET_LOG_WARN 2
+#define IGT_SUBSET_OPT_HANDLER_SUCCESS 0
+#define IGT_SUBSET_OPT_HANDLER_ERROR -2
+
+typedef int (*igt_opt_handler_t)(int opt, int opt_index, void *data);
+
+#ifdef IGT_SUBSET_CHECK
+_Static_assert(IGT_LOG_DEBUG == IGT_SUBSET_LOG_DEBUG, "enum igt_log_level");
+_Static_assert(IGT_LOG_INFO == IGT_SUBSET_LOG_INFO, "enum igt_log_level");
+_Static_assert(IGT_LOG_WARN == IGT_SUBSET_LOG_WARN, "enum igt_log_level");
+_Static_assert(IGT_OPT_HANDLER_SUCCESS == IGT_SUBSET_OPT_HANDLER_SUCCESS,
+	       "IGT_OPT_HANDLER_SUCCESS");
+_Static_assert(IGT_OPT_HANDLER_ERROR == IGT_SUBSET_OPT_HANDLER_ERROR,
+	       "IGT_OPT_HANDLER_ERROR");
+_Static_assert(sizeof(igt_subtest_jmpbuf) == sizeof(jmp_buf), "igt_subtest_jmpbuf");
+#else
+enum igt_log_level {
+	IGT_LOG_DEBUG = IGT_SUBSET_LOG_DEBUG,
+	IGT_LOG_INFO = IGT_SUBSET_LOG_INFO,
+	IGT_LOG_WARN = IGT_SUBSET_LOG_WARN,
+	IGT_LOG_CRITICAL,
+	IGT_LOG_NONE,
+};
+#define IGT_OPT_HANDLER_SUCCESS IGT_SUBSET_OPT_HANDLER_SUCCESS
+#define IGT_OPT_HANDLER_ERROR IGT_SUBSET_OPT_HANDLER_ERROR
 #define IGT_LOG_DOMAIN (NULL)
 
 #define __igt_tokencat2(x, y) x ## y
@@ -45,15 +86,14 @@
 #define igt_unique(prefix) \
 	igt_tokencat(igt_tokencat(__igt_unique__, prefix), __LINE__)
 
+#define IGT_TEST_DESCRIPTION(str) const char *__igt_test_description = str
+#endif /* IGT_SUBSET_CHECK */
+
+/* Declarations: in check mode, each must agree with IGT's. */
+
 /* Read by libigt (weak reference) for --help-description. */
 extern const char *__igt_test_description __attribute__((weak));
-#define IGT_TEST_DESCRIPTION(str) const char *__igt_test_description = str
-
 extern jmp_buf igt_subtest_jmpbuf;
-
-typedef int (*igt_opt_handler_t)(int opt, int opt_index, void *data);
-#define IGT_OPT_HANDLER_SUCCESS 0
-#define IGT_OPT_HANDLER_ERROR -2
 
 int igt_subtest_init_parse_opts(int *argc, char **argv,
 				const char *extra_short_opts,
@@ -78,13 +118,6 @@ __attribute__((noreturn, format(printf, 5, 6)))
 void __igt_skip_check(const char *file, const int line, const char *func,
 		      const char *check, const char *format, ...);
 
-enum igt_log_level {
-	IGT_LOG_DEBUG,
-	IGT_LOG_INFO,
-	IGT_LOG_WARN,
-	IGT_LOG_CRITICAL,
-	IGT_LOG_NONE,
-};
 __attribute__((format(printf, 3, 4)))
 void igt_log(const char *domain, enum igt_log_level level,
 	     const char *format, ...);
@@ -96,6 +129,28 @@ const char *igt_debugfs_mount(void);
 int igt_debugfs_dir(int device);
 int igt_kmod_load(const char *mod_name, const char *opts);
 void kmstest_set_vt_graphics_mode(void);
+uint64_t igt_nsec_elapsed(struct timespec *start);
+int igt_debugfs_simple_read(int dir, const char *filename, char *buf, int size);
+bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
+
+#ifndef IGT_SUBSET_CHECK
+/*
+ * igt_wait(COND, timeout_ms, interval_ms): evaluates COND every interval_ms
+ * until it holds (true) or timeout_ms have passed (false), as IGT's.
+ */
+#define igt_wait(COND, timeout_ms, interval_ms) ({ \
+	struct timespec wait_t0__ = {}; \
+	bool wait_ok__; \
+	for (;;) { \
+		uint64_t wait_ms__ = igt_nsec_elapsed(&wait_t0__) >> 20; \
+		if ((wait_ok__ = (COND))) \
+			break; \
+		if (wait_ms__ > (uint64_t)(timeout_ms)) \
+			break; \
+		usleep(1000 * (interval_ms)); \
+	} \
+	wait_ok__; \
+})
 
 /* main() replacement: `int igt_main_args(...) { ... }` */
 #define igt_main_args(short_opts, long_opts, help_str, opt_handler, handler_data) \
@@ -155,5 +210,7 @@ void kmstest_set_vt_graphics_mode(void);
 	else \
 		igt_debug("Test requirement passed: %s\n", #expr); \
 } while (0)
+
+#endif /* !IGT_SUBSET_CHECK */
 
 #endif /* IGT_SUBSET_H */
