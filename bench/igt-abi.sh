@@ -95,4 +95,4 @@ if ! chroot "$root" sh -c 'cd /opt/vunplug-bench/igt-check &&
 	sed 's/^/    /' "$chk.log" | head -n 30 >&2
 	die "igt-tests/igt_subset.h does not agree with IGT $up's headers ($src): see above"
 fi
-say "igt: igt_subset.h agrees with IGT $up's headers" >&2
+say "igt: igt_subset.h agrees with the IGT headers in $src" >&2

@@ -78,6 +78,18 @@
  * SUBTEST: proc-mem-after-unplug
  * Description: Reading a mapping through /proc/self/mem fails after unplug.
  *
+ * SUBTEST: ffmpeg-after-unplug
+ * Description: ffmpeg's fbdev output device drawing into the fb is stopped
+ *              by SIGBUS when the device is unplugged; the kernel stays clean.
+ *
+ * SUBTEST: xorg-fbdev-after-unplug
+ * Description: The X server with its fbdev driver, showing a client, is
+ *              stopped by SIGBUS when the device is unplugged.
+ *
+ * SUBTEST: example-after-unplug
+ * Description: examples/fbdev_unplug_aware, the recipe for fbdev programs,
+ *              notices the unplug and exits cleanly.
+ *
  * SUBTEST: defio-perf
  * Description: Prints the cost of deferred I/O on the fbdev mapping (run by
  *              the bench's `make bench-defio`, asserts nothing on timing).
@@ -106,6 +118,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1474,6 +1487,343 @@ static void test_proc_mem_after_unplug(void)
 	kmsg_watch_end(kmsg);
 }
 
+/* --- real fbdev programs ----------------------------------------------- */
+
+#define PROG_DRAW_TIMEOUT_MS	90000	/* program start under TCG + KASAN */
+#define PROG_END_TIMEOUT_MS	15000	/* after the unplug has completed */
+
+/* A program from the guest's PATH, run with its output captured. */
+struct prog {
+	const char *name;
+	pid_t pid;
+	int out;		/* stdout + stderr */
+	char log[2048];		/* the last of its output */
+	size_t len;
+	int status;
+	bool ended;
+};
+
+static bool in_path(const char *file)
+{
+	char *path = getenv("PATH"), *copy, *dir, *save = NULL;
+	char full[PATH_MAX];
+	bool found = false;
+
+	if (!path)
+		return false;
+	copy = strdup(path);
+	igt_assert(copy);
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(full, sizeof(full), "%s/%s", dir, file);
+		found = access(full, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+static void prog_require(const char *file, const char *package)
+{
+	igt_require_f(in_path(file), "%s not found in PATH (Debian package %s)\n",
+		      file, package);
+}
+
+/* Starts @argv[0] from PATH in its own process group. */
+static void prog_start(struct prog *p, char *const argv[])
+{
+	int pipefd[2];
+
+	memset(p, 0, sizeof(*p));
+	p->name = argv[0];
+	igt_assert(pipe2(pipefd, O_CLOEXEC) == 0);
+	fflush(NULL);
+	p->pid = fork();
+	igt_assert_f(p->pid >= 0, "fork: %m\n");
+	if (p->pid == 0) {
+		setpgid(0, 0);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	p->out = pipefd[0];
+	fcntl(p->out, F_SETFL, O_NONBLOCK);
+}
+
+/* Keeps the last part of the program's output in p->log. */
+static void prog_drain(struct prog *p)
+{
+	char buf[1024];
+	ssize_t len;
+
+	_Static_assert(sizeof(buf) < sizeof(p->log), "one read fits the log");
+	while ((len = read(p->out, buf, sizeof(buf))) > 0) {
+		if (p->len + len >= sizeof(p->log)) {
+			size_t drop = p->len + len - (sizeof(p->log) - 1);
+
+			memmove(p->log, p->log + drop, p->len - drop);
+			p->len -= drop;
+		}
+		memcpy(p->log + p->len, buf, len);
+		p->len += len;
+		p->log[p->len] = '\0';
+	}
+}
+
+static bool prog_ended(void *data)
+{
+	struct prog *p = data;
+
+	prog_drain(p);
+	if (!p->ended && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
+		p->ended = true;
+	return p->ended;
+}
+
+/* Kills what is left of the program's process group and reaps it. */
+static void prog_stop(struct prog *p)
+{
+	if (p->pid <= 0)
+		return;
+	kill(-p->pid, SIGKILL);
+	if (!p->ended && waitpid(p->pid, &p->status, 0) == p->pid)
+		p->ended = true;
+	prog_drain(p);
+	close(p->out);
+	p->pid = 0;
+}
+
+/* "exit 254" or "signal 7 (Bus error)"; the last output line in @last. */
+static const char *prog_how(struct prog *p, char *buf, size_t size,
+			    char *last, size_t last_size)
+{
+	char *end, *start;
+
+	if (WIFSIGNALED(p->status))
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(p->status),
+			 strsignal(WTERMSIG(p->status)));
+	else
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(p->status));
+
+	end = p->log + p->len;
+	while (end > p->log && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > p->log && start[-1] != '\n' && start[-1] != '\r')
+		start--;
+	snprintf(last, last_size, "%.*s", (int)(end - start), start);
+	return buf;
+}
+
+struct scanout_moves {
+	struct vdev *d;
+	struct scanout before, now;
+	struct prog *p;
+};
+
+/* The scanout changed, or the program already ended. */
+static bool drawn_or_ended(void *data)
+{
+	struct scanout_moves *m = data;
+
+	if (prog_ended(m->p))
+		return true;
+	return scanout_read(m->d, &m->now) &&
+	       m->now.checksum != m->before.checksum &&
+	       m->now.updates > m->before.updates;
+}
+
+/* Waits until @p draws into @d's fb; fails if it ends before it does. */
+static void assert_prog_draws(struct vdev *d, struct prog *p)
+{
+	struct scanout_moves m = { .d = d, .p = p };
+	char how[64], last[256];
+
+	igt_assert(scanout_read(d, &m.before));
+	igt_assert_f(igt_wait(drawn_or_ended(&m), PROG_DRAW_TIMEOUT_MS, 20),
+		     "%s drew nothing into /dev/fb%d within %d s\n",
+		     p->name, d->fb, PROG_DRAW_TIMEOUT_MS / 1000);
+	igt_assert_f(!p->ended, "%s ended before drawing: %s, last output: %s\n",
+		     p->name, prog_how(p, how, sizeof(how), last, sizeof(last)), last);
+}
+
+enum prog_expect {
+	ENDS_BY_SIGBUS,		/* killed by it, or its own handler reports it */
+	ENDS_CLEANLY,		/* exit status 0 */
+};
+
+/*
+ * Unplugs @d while @p draws into it and waits for @p to end. Records how it
+ * ended and when (a "behaviour:" line for the README's table), fails on a
+ * kernel report, then checks the outcome against @expect.
+ */
+static void unplug_under_prog(int kmsg, struct vdev *d, struct prog *p,
+			      const char *what, enum prog_expect expect,
+			      const char *bus_error_message)
+{
+	struct timespec start = {};
+	char how[64], last[256];
+	bool ended, sigbus;
+	uint64_t ms;
+
+	igt_nsec_elapsed(&start);	/* the first call sets the start */
+	vdev_unplug(d);
+	ended = igt_wait(prog_ended(p), PROG_END_TIMEOUT_MS, 20);
+	ms = igt_nsec_elapsed(&start) / 1000000;
+	if (!ended) {
+		prog_stop(p);
+		igt_info("behaviour: %s | still running %d s after the unplug (killed)\n",
+			 what, PROG_END_TIMEOUT_MS / 1000);
+		kmsg_watch_end(kmsg);
+		prog_how(p, how, sizeof(how), last, sizeof(last));
+		igt_assert_f(false, "%s was still running %d s after the unplug; last output: %s\n",
+			     p->name, PROG_END_TIMEOUT_MS / 1000, last);
+	}
+	prog_stop(p);
+	prog_how(p, how, sizeof(how), last, sizeof(last));
+	igt_info("%s ended %.1f s after the unplug: %s; last output: %s\n",
+		 p->name, ms / 1000.0, how, last);
+	igt_info("behaviour: %s | %s%s%s%s after %.1f s\n", what, how,
+		 *last ? ", \"" : "", last, *last ? "\"" : "", ms / 1000.0);
+	kmsg_watch_end(kmsg);
+
+	sigbus = (WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGBUS) ||
+		 (bus_error_message && strstr(p->log, bus_error_message));
+	if (expect == ENDS_BY_SIGBUS)
+		igt_assert_f(sigbus,
+			     "%s was not stopped by SIGBUS on the revoked mapping: %s (\"%s\")\n",
+			     p->name, how, last);
+	else
+		igt_assert_f(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
+			     "%s did not exit cleanly: %s (\"%s\")\n", p->name, how, last);
+}
+
+static void test_ffmpeg_after_unplug(void)
+{
+	char fbpath[32], size[64];
+	char *argv[] = {
+		"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning",
+		"-re", "-f", "lavfi", "-i", size, "-pix_fmt", "bgra",
+		"-f", "fbdev", fbpath, NULL,
+	};
+	struct prog p;
+	struct vdev *d;
+	int kmsg;
+
+	prog_require("ffmpeg", "ffmpeg");
+	kmsg = subtest_begin();
+	d = vdev_add();
+	igt_require_f(d->var.bits_per_pixel == 32,
+		      "/dev/fb%d is %u bpp, the ffmpeg command draws bgra\n",
+		      d->fb, d->var.bits_per_pixel);
+	vdev_close_fb(d);
+	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
+	snprintf(size, sizeof(size), "testsrc=size=%ux%u:rate=5",
+		 d->var.xres, d->var.yres);
+
+	prog_start(&p, argv);
+	assert_prog_draws(d, &p);
+	unplug_under_prog(kmsg, d, &p, "ffmpeg -f fbdev (its output device)",
+			  ENDS_BY_SIGBUS, NULL);
+	vdev_free(d);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	igt_assert_f(f, "cannot create %s: %m\n", path);
+	fputs(text, f);
+	igt_assert_f(fclose(f) == 0, "writing %s: %m\n", path);
+}
+
+static bool path_exists(void *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void test_xorg_after_unplug(void)
+{
+	char conf[] = "/tmp/fbdev_unplug-xorg.conf";
+	char text[1024], fbpath[32];
+	char *xorg[] = {
+		"Xorg", ":7", "-config", conf, "-nolisten", "tcp", "-noreset",
+		"-novtswitch", "-sharevts", "-logfile", "/tmp/fbdev_unplug-Xorg.log",
+		"vt7", NULL,
+	};
+	char *client[] = { "ico", "-display", ":7", "-faces", NULL };
+	struct prog x, c;
+	struct vdev *d;
+	int kmsg;
+
+	prog_require("Xorg", "xserver-xorg-core");
+	prog_require("ico", "x11-apps");
+	igt_require_f(access("/usr/lib/xorg/modules/drivers/fbdev_drv.so", R_OK) == 0,
+		      "Xorg's fbdev driver is missing (Debian package xserver-xorg-video-fbdev)\n");
+	kmsg = subtest_begin();
+	d = vdev_add();
+	vdev_close_fb(d);
+	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
+	snprintf(text, sizeof(text),
+		 "Section \"ServerFlags\"\n"
+		 "\tOption \"AutoAddDevices\" \"false\"\n"
+		 "\tOption \"AutoEnableDevices\" \"false\"\n"
+		 "EndSection\n"
+		 "Section \"Device\"\n"
+		 "\tIdentifier \"vunplug\"\n"
+		 "\tDriver \"fbdev\"\n"
+		 "\tOption \"fbdev\" \"%s\"\n"
+		 "EndSection\n"
+		 "Section \"Screen\"\n"
+		 "\tIdentifier \"screen\"\n"
+		 "\tDevice \"vunplug\"\n"
+		 "EndSection\n", fbpath);
+	write_file(conf, text);
+	unlink("/tmp/.X11-unix/X7");
+	unlink("/tmp/.X7-lock");
+
+	prog_start(&x, xorg);
+	assert_prog_draws(d, &x);
+	igt_assert_f(igt_wait(path_exists("/tmp/.X11-unix/X7") || prog_ended(&x),
+			      PROG_DRAW_TIMEOUT_MS, 20) && !x.ended,
+		     "Xorg did not open its socket: %s\n", x.log);
+	prog_start(&c, client);
+	unplug_under_prog(kmsg, d, &x, "Xorg with the fbdev driver, showing ico",
+			  ENDS_BY_SIGBUS, "Bus error");
+	prog_stop(&c);
+	vdev_free(d);
+}
+
+static void test_example_after_unplug(void)
+{
+	const char *dir = getenv("FBDEV_UNPLUG_EXAMPLES");
+	char path[PATH_MAX], fbpath[32];
+	char *argv[] = { path, fbpath, NULL };
+	struct prog p;
+	struct vdev *d;
+	int kmsg;
+
+	snprintf(path, sizeof(path), "%s/fbdev_unplug_aware",
+		 dir ? dir : "/opt/vunplug-bench/bin");
+	igt_require_f(access(path, X_OK) == 0,
+		      "%s not found: build examples/fbdev_unplug_aware.c (FBDEV_UNPLUG_EXAMPLES names its directory)\n",
+		      path);
+	kmsg = subtest_begin();
+	d = vdev_add();
+	vdev_close_fb(d);
+	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
+
+	prog_start(&p, argv);
+	assert_prog_draws(d, &p);
+	unplug_under_prog(kmsg, d, &p, "examples/fbdev_unplug_aware (the recipe)",
+			  ENDS_CLEANLY, NULL);
+	igt_assert_f(strstr(p.log, "device went away"),
+		     "the example did not report the unplug: %s\n", p.log);
+	vdev_free(d);
+}
+
 /* --- cost of deferred I/O, for the bench -------------------------------- */
 
 #define PERF_ROUNDS	11
@@ -1674,6 +2024,24 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("After unplug, reading the mapping through /proc/self/mem fails instead of returning the old buffer.");
 	igt_subtest("proc-mem-after-unplug")
 		test_proc_mem_after_unplug();
+	igt_fixture()
+		free_leftovers();
+
+	igt_describe("ffmpeg drawing a test pattern through its fbdev output device is stopped by SIGBUS on its next write after unplug; how and when it ended is logged, and the kernel logs no report.");
+	igt_subtest("ffmpeg-after-unplug")
+		test_ffmpeg_after_unplug();
+	igt_fixture()
+		free_leftovers();
+
+	igt_describe("Xorg with xf86-video-fbdev, drawing an animated client, is stopped by SIGBUS (its handler reports the bus error) after unplug, and the kernel logs no report.");
+	igt_subtest("xorg-fbdev-after-unplug")
+		test_xorg_after_unplug();
+	igt_fixture()
+		free_leftovers();
+
+	igt_describe("examples/fbdev_unplug_aware, which watches uevents, ioctl errors and SIGBUS on its mapping, notices the unplug and exits with status 0.");
+	igt_subtest("example-after-unplug")
+		test_example_after_unplug();
 	igt_fixture()
 		free_leftovers();
 
