@@ -31,9 +31,11 @@ if [ ! -f "$root/.bench-ready" ]; then
 	say "guest: built in $(( $(date +%s) - t0 )) s ($(du -sh "$root" | cut -f1))" >&2
 fi
 
-# The project's IGT tests, built against the guest's libigt.so.0.
+# The project's IGT tests, built against the guest's libigt.so.0, and
+# the examples.
 bin=$root/opt/vunplug-bench/bin
-key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h)
+key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h \
+	"$BENCH_TOP"/examples/*.c "$BENCH_TOP/bench/igt-abi.sh")
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
@@ -48,6 +50,14 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 			-o /opt/vunplug-bench/bin/$t /opt/vunplug-bench/src/$t.c \
 			/usr/lib/x86_64-linux-gnu/libigt.so.0 -ldrm -lpthread" \
 			>&2 || die "compiling igt-tests/$t.c failed"
+	done
+	# The examples for fbdev users: plain C, no IGT.
+	for c in "$BENCH_TOP"/examples/*.c; do
+		t=$(basename "$c" .c)
+		cp "$c" "$root/opt/vunplug-bench/src/"
+		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
+			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
+			die "compiling examples/$t.c failed"
 	done
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi

@@ -556,8 +556,11 @@ static void vdev_release(struct vdev *d)
 	vdev_free(d);
 }
 
+static void stop_leftover_progs(void);
+
 static void free_leftovers(void)
 {
+	stop_leftover_progs();
 	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++)
 		if (open_devs[i])
 			vdev_free(open_devs[i]);
@@ -1503,6 +1506,21 @@ struct prog {
 	bool ended;
 };
 
+/* Programs still running, stopped by free_leftovers() after a failure. */
+static struct prog *running_progs[4];
+
+static void prog_track(struct prog *p, bool add)
+{
+	for (unsigned int i = 0; i < sizeof(running_progs) / sizeof(running_progs[0]); i++) {
+		if (add ? !running_progs[i] : running_progs[i] == p) {
+			running_progs[i] = add ? p : NULL;
+			return;
+		}
+	}
+	igt_assert_f(!add, "more than %zu programs running\n",
+		     sizeof(running_progs) / sizeof(running_progs[0]));
+}
+
 static bool in_path(const char *file)
 {
 	char *path = getenv("PATH"), *copy, *dir, *save = NULL;
@@ -1550,6 +1568,7 @@ static void prog_start(struct prog *p, char *const argv[])
 	close(pipefd[1]);
 	p->out = pipefd[0];
 	fcntl(p->out, F_SETFL, O_NONBLOCK);
+	prog_track(p, true);
 }
 
 /* Keeps the last part of the program's output in p->log. */
@@ -1593,6 +1612,14 @@ static void prog_stop(struct prog *p)
 	prog_drain(p);
 	close(p->out);
 	p->pid = 0;
+	prog_track(p, false);
+}
+
+static void stop_leftover_progs(void)
+{
+	for (unsigned int i = 0; i < sizeof(running_progs) / sizeof(running_progs[0]); i++)
+		if (running_progs[i])
+			prog_stop(running_progs[i]);
 }
 
 /* "exit 254" or "signal 7 (Bus error)"; the last output line in @last. */
@@ -1635,16 +1662,50 @@ static bool drawn_or_ended(void *data)
 	       m->now.updates > m->before.updates;
 }
 
-/* Waits until @p draws into @d's fb; fails if it ends before it does. */
-static void assert_prog_draws(struct vdev *d, struct prog *p)
+/* Logs the last @lines lines of the file at @path. */
+static void log_tail(const char *path, int lines)
+{
+	static char buf[16384];
+	struct stat st;
+	char *start;
+	ssize_t len;
+	off_t from;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		igt_info("%s: %m\n", path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	from = st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0;
+	len = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	start = buf + strlen(buf);
+	while (start > buf && lines >= 0)
+		if (*--start == '\n')
+			lines--;
+	igt_info("last lines of %s:\n%s\n", path, start);
+}
+
+/*
+ * Waits until @p draws into @d's fb; fails if it ends before it does, with
+ * the end of @logfile (if any) in the output.
+ */
+static void assert_prog_draws(struct vdev *d, struct prog *p, const char *logfile)
 {
 	struct scanout_moves m = { .d = d, .p = p };
 	char how[64], last[256];
+	bool drawn;
 
 	igt_assert(scanout_read(d, &m.before));
-	igt_assert_f(igt_wait(drawn_or_ended(&m), PROG_DRAW_TIMEOUT_MS, 20),
-		     "%s drew nothing into /dev/fb%d within %d s\n",
-		     p->name, d->fb, PROG_DRAW_TIMEOUT_MS / 1000);
+	drawn = igt_wait(drawn_or_ended(&m), PROG_DRAW_TIMEOUT_MS, 20) && !p->ended;
+	if (!drawn && logfile)
+		log_tail(logfile, 30);
+	igt_assert_f(p->ended || drawn,
+		     "%s drew nothing into /dev/fb%d within %d s; its output:\n%s\n",
+		     p->name, d->fb, PROG_DRAW_TIMEOUT_MS / 1000, p->log);
 	igt_assert_f(!p->ended, "%s ended before drawing: %s, last output: %s\n",
 		     p->name, prog_how(p, how, sizeof(how), last, sizeof(last)), last);
 }
@@ -1664,7 +1725,7 @@ static void unplug_under_prog(int kmsg, struct vdev *d, struct prog *p,
 			      const char *bus_error_message)
 {
 	struct timespec start = {};
-	char how[64], last[256];
+	char how[64], last[256], *bus;
 	bool ended, sigbus;
 	uint64_t ms;
 
@@ -1674,15 +1735,24 @@ static void unplug_under_prog(int kmsg, struct vdev *d, struct prog *p,
 	ms = igt_nsec_elapsed(&start) / 1000000;
 	if (!ended) {
 		prog_stop(p);
-		igt_info("behaviour: %s | still running %d s after the unplug (killed)\n",
-			 what, PROG_END_TIMEOUT_MS / 1000);
-		kmsg_watch_end(kmsg);
 		prog_how(p, how, sizeof(how), last, sizeof(last));
+		igt_info("behaviour: %s | still running %d s after the unplug (then killed)%s%s%s\n",
+			 what, PROG_END_TIMEOUT_MS / 1000, *last ? ", last output \"" : "",
+			 last, *last ? "\"" : "");
+		kmsg_watch_end(kmsg);
 		igt_assert_f(false, "%s was still running %d s after the unplug; last output: %s\n",
 			     p->name, PROG_END_TIMEOUT_MS / 1000, last);
 	}
 	prog_stop(p);
 	prog_how(p, how, sizeof(how), last, sizeof(last));
+	/* A program that catches SIGBUS itself: show its own report of it. */
+	if (bus_error_message && (bus = strstr(p->log, bus_error_message))) {
+		char *start = bus, *end = bus + strcspn(bus, "\r\n");
+
+		while (start > p->log && start[-1] != '\n')
+			start--;
+		snprintf(last, sizeof(last), "%.*s", (int)(end - start), start);
+	}
 	igt_info("%s ended %.1f s after the unplug: %s; last output: %s\n",
 		 p->name, ms / 1000.0, how, last);
 	igt_info("behaviour: %s | %s%s%s%s after %.1f s\n", what, how,
@@ -1724,7 +1794,7 @@ static void test_ffmpeg_after_unplug(void)
 		 d->var.xres, d->var.yres);
 
 	prog_start(&p, argv);
-	assert_prog_draws(d, &p);
+	assert_prog_draws(d, &p, NULL);
 	unplug_under_prog(kmsg, d, &p, "ffmpeg -f fbdev (its output device)",
 			  ENDS_BY_SIGBUS, NULL);
 	vdev_free(d);
@@ -1749,7 +1819,7 @@ static void test_xorg_after_unplug(void)
 	char conf[] = "/tmp/fbdev_unplug-xorg.conf";
 	char text[1024], fbpath[32];
 	char *xorg[] = {
-		"Xorg", ":7", "-config", conf, "-nolisten", "tcp", "-noreset",
+		"Xorg", ":7", "-config", conf, "-nolisten", "tcp", "-noreset", "-retro",
 		"-novtswitch", "-sharevts", "-logfile", "/tmp/fbdev_unplug-Xorg.log",
 		"vt7", NULL,
 	};
@@ -1784,12 +1854,14 @@ static void test_xorg_after_unplug(void)
 	unlink("/tmp/.X11-unix/X7");
 	unlink("/tmp/.X7-lock");
 
+	/* -retro: the root weave, so that the first frame differs from black */
 	prog_start(&x, xorg);
-	assert_prog_draws(d, &x);
+	assert_prog_draws(d, &x, "/tmp/fbdev_unplug-Xorg.log");
 	igt_assert_f(igt_wait(path_exists("/tmp/.X11-unix/X7") || prog_ended(&x),
 			      PROG_DRAW_TIMEOUT_MS, 20) && !x.ended,
 		     "Xorg did not open its socket: %s\n", x.log);
 	prog_start(&c, client);
+	assert_prog_draws(d, &c, NULL);
 	unplug_under_prog(kmsg, d, &x, "Xorg with the fbdev driver, showing ico",
 			  ENDS_BY_SIGBUS, "Bus error");
 	prog_stop(&c);
@@ -1816,7 +1888,7 @@ static void test_example_after_unplug(void)
 	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
 
 	prog_start(&p, argv);
-	assert_prog_draws(d, &p);
+	assert_prog_draws(d, &p, NULL);
 	unplug_under_prog(kmsg, d, &p, "examples/fbdev_unplug_aware (the recipe)",
 			  ENDS_CLEANLY, NULL);
 	igt_assert_f(strstr(p.log, "device went away"),
