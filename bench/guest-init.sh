@@ -66,10 +66,11 @@ cd /tmp
 # ended up in another's results (igt_runner of IGT 2.5), turning passes
 # into warn. The results share is uncached 9p: every write reaches the
 # host at once, no --sync needed. A fatal taint or lockdep report aborts
-# the run, so that it is never buried under later passes.
+# the run, so that it is never buried under later passes (BENCH_ABORT
+# empty: no abort, as make selftest's report-attribution run needs).
 igt_runner --test-list "$job/testlist" --per-test-timeout "$BENCH_TEST_TIMEOUT" \
 	--overall-timeout "$BENCH_RUNNER_TIMEOUT" --dmesg-warn-level 4 \
-	--abort-on-monitored-error=taint,lockdep \
+	${BENCH_ABORT:+--abort-on-monitored-error="$BENCH_ABORT"} \
 	-n "$BENCH_NAME" -o "$root" "$job/results/igt"
 echo "bench: igt_runner exited with $?"
 off

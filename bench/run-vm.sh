@@ -38,6 +38,7 @@ BENCH_MODULES='$BENCH_MODULES'
 BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
 BENCH_RUNNER_TIMEOUT='$(( BENCH_TIMEOUT * 3 / 4 ))'
 BENCH_FAULT='${BENCH_FAULT:-}'
+BENCH_ABORT='${BENCH_ABORT-taint,lockdep}'
 ENV
 # FBDEV_UNPLUG_* for the test, single-quoted for the guest's shell.
 env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do

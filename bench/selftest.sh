@@ -3,6 +3,8 @@
 # Self-test of the bench's crash handling: run the test list with a guest
 # that panics, then one that hangs, after the first test. Both must be
 # reported (with their last console lines) and keep the first result.
+# Then one boot in which two subtests each make the kernel report
+# (LKDTM): each report must be attributed to its own subtest.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +13,10 @@ guest=$("$BENCH_TOP/bench/build-guest.sh")
 "$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
 ok=0
 bad=0
-for fault in panic hang; do
+# SELFTEST_CASES picks some of: panic hang reports (default: all three).
+cases=${SELFTEST_CASES:-panic hang reports}
+for fault in $cases; do
+	[ "$fault" != reports ] || continue
 	out=$BENCH_OUT/selftest-$fault
 	say "selftest: guest that will $fault after the first test"
 	t0=$(date +%s)
@@ -27,5 +32,54 @@ for fault in panic hang; do
 		bad=$((bad + 1))
 	fi
 done
+
+# Report attribution: three subtests that each provoke one kernel report
+# (LKDTM; two KASAN reports, so kasan_multi_shot is needed), then two that
+# provoke none, in one boot with kasan_multi_shot
+# and without igt_runner's abort on taint. Each report must be in its own
+# subtest's dmesg and nowhere else, and the clean subtests must pass.
+case " $cases " in *" reports "*) ;; *) echo "$ok passed, $bad failed"; [ "$bad" -eq 0 ]; exit ;; esac
+out=$BENCH_OUT/selftest-reports
+say "selftest: three subtests that each make the kernel report, in one boot"
+BENCH_OUT=$out BENCH_MODULES="vunplug lkdtm" BENCH_ABORT= \
+	TESTLIST=$BENCH_TOP/tests/testlist-selftest.txt \
+	"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
+json=$out/fixed/results.json
+# attributed TEST WANT_PATTERN RESULTS...: TEST's result is one of
+# RESULTS, its dmesg matches WANT_PATTERN (or, for "-", no report at
+# all), and it has no report of another kind.
+attributed() {
+	t=igt@kernel_reports@$1
+	[ "$1" = defio-flush ] && t=igt@fbdev_unplug@$1
+	want=$2
+	shift 2
+	[ -f "$json" ] || return 1
+	r=$(jq -r --arg t "$t" '.tests[$t].result // "missing"' "$json")
+	dm=$(jq -r --arg t "$t" '.tests[$t].dmesg // ""' "$json")
+	kasan=$(printf '%s\n' "$dm" | grep -c 'BUG: KASAN' || true)
+	warn=$(printf '%s\n' "$dm" | grep -c 'WARNING: ' || true)
+	say "selftest:   $t: $r; its dmesg: $kasan KASAN, $warn WARNING report line(s)"
+	printf '%s\n' "$dm" | grep -E 'BUG: KASAN|WARNING: ' | head -n 2 |
+		sed 's/^/      /'
+	case " $* " in *" $r "*) ;; *) return 1 ;; esac
+	case $want in
+	KASAN) [ "$kasan" -ge 1 ] && [ "$warn" -eq 0 ] ;;
+	WARNING) [ "$warn" -ge 1 ] && [ "$kasan" -eq 0 ] ;;
+	-) [ "$kasan" -eq 0 ] && [ "$warn" -eq 0 ] ;;
+	esac
+}
+n=0
+attributed warn WARNING dmesg-warn dmesg-fail || n=$((n + 1))
+attributed kasan KASAN dmesg-warn dmesg-fail || n=$((n + 1))
+attributed kasan-overflow KASAN dmesg-warn dmesg-fail || n=$((n + 1))
+attributed clean - pass || n=$((n + 1))
+attributed defio-flush - pass || n=$((n + 1))
+if [ "$n" -eq 0 ]; then
+	say "selftest: each report attributed to its own subtest: ok"
+	ok=$((ok + 1))
+else
+	say "selftest: reports were not attributed to their own subtests (see $out/fixed)"
+	bad=$((bad + 1))
+fi
 echo "$ok passed, $bad failed"
 [ "$bad" -eq 0 ]
