@@ -11,7 +11,7 @@ lines() {
 	json=$BENCH_OUT/$1/results.json
 	[ -f "$json" ] || return 0
 	jq -r '.tests | to_entries[] | select(.key | startswith("igt@fbdev_unplug@")) | .value.out // ""' "$json" |
-		sed -n 's/^.*behaviour: \(.*\) | \(.*\)$/\1|\2/p' | awk -F'|' '!seen[$1]++'
+		sed -n 's/^.*behaviour: \(.*\) | \(.*\)$/\1|\2/p' | sed 's/ @ 0x[0-9a-f]*//g; s/0x[0-9a-f]\{8,\}/0x.../g' | awk -F'|' '!seen[$1]++'
 }
 lines stock >"$BENCH_OUT/behaviour-stock.txt"
 lines fixed >"$BENCH_OUT/behaviour-fixed.txt"
