@@ -64,7 +64,7 @@ t0=$(date +%s)
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \

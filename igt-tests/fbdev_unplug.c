@@ -843,6 +843,10 @@ static void kmemleak_baseline(void)
 	igt_require_f(access(kmemleak_path(), W_OK) == 0,
 		      "kmemleak is unavailable (%s: %m): CONFIG_DEBUG_KMEMLEAK and a mounted debugfs are needed to check for leaks\n",
 		      kmemleak_path());
+	if (!kmemleak_cmd("scan"))
+		/* kmemleak_write() refuses everything once kmemleak is off */
+		igt_require_f(errno != EPERM,
+			      "kmemleak is disabled (kmemleak=off, or it turned itself off): no leak check possible\n");
 	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("clear"),
 		     "kmemleak baseline scan failed: %m\n");
 }
