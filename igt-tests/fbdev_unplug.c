@@ -1510,20 +1510,12 @@ struct prog {
 	bool ended;
 };
 
-/* Programs still running, stopped by free_leftovers() after a failure. */
-static struct prog *running_progs[4];
-
-static void prog_track(struct prog *p, bool add)
-{
-	for (unsigned int i = 0; i < sizeof(running_progs) / sizeof(running_progs[0]); i++) {
-		if (add ? !running_progs[i] : running_progs[i] == p) {
-			running_progs[i] = add ? p : NULL;
-			return;
-		}
-	}
-	igt_assert_f(!add, "more than %zu programs running\n",
-		     sizeof(running_progs) / sizeof(running_progs[0]));
-}
+/*
+ * Every program started, running or not: static, so that free_leftovers()
+ * can stop what a failed subtest left running. A slot is reused once its
+ * program has been stopped (pid 0); its output stays readable until then.
+ */
+static struct prog progs[4];
 
 static bool in_path(const char *file)
 {
@@ -1551,10 +1543,16 @@ static void prog_require(const char *file, const char *package)
 }
 
 /* Starts @argv[0] from PATH in its own process group. */
-static void prog_start(struct prog *p, char *const argv[])
+static struct prog *prog_start(char *const argv[])
 {
+	struct prog *p = NULL;
 	int pipefd[2];
 
+	for (unsigned int i = 0; i < sizeof(progs) / sizeof(progs[0]) && !p; i++)
+		if (progs[i].pid == 0)
+			p = &progs[i];
+	igt_assert_f(p, "more than %zu programs running\n",
+		     sizeof(progs) / sizeof(progs[0]));
 	memset(p, 0, sizeof(*p));
 	p->name = argv[0];
 	igt_assert(pipe2(pipefd, O_CLOEXEC) == 0);
@@ -1569,10 +1567,11 @@ static void prog_start(struct prog *p, char *const argv[])
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(p->pid, p->pid);	/* before any kill(-pid), whoever runs first */
 	close(pipefd[1]);
 	p->out = pipefd[0];
 	fcntl(p->out, F_SETFL, O_NONBLOCK);
-	prog_track(p, true);
+	return p;
 }
 
 /* Keeps the last part of the program's output in p->log. */
@@ -1616,14 +1615,13 @@ static void prog_stop(struct prog *p)
 	prog_drain(p);
 	close(p->out);
 	p->pid = 0;
-	prog_track(p, false);
 }
 
 static void stop_leftover_progs(void)
 {
-	for (unsigned int i = 0; i < sizeof(running_progs) / sizeof(running_progs[0]); i++)
-		if (running_progs[i])
-			prog_stop(running_progs[i]);
+	for (unsigned int i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		if (progs[i].pid > 0)
+			prog_stop(&progs[i]);
 }
 
 /* "exit 254" or "signal 7 (Bus error)"; the last output line in @last. */
@@ -1782,7 +1780,7 @@ static void test_ffmpeg_after_unplug(void)
 		"-re", "-f", "lavfi", "-i", size, "-pix_fmt", "bgra",
 		"-f", "fbdev", fbpath, NULL,
 	};
-	struct prog p;
+	struct prog *p;
 	struct vdev *d;
 	int kmsg;
 
@@ -1797,9 +1795,9 @@ static void test_ffmpeg_after_unplug(void)
 	snprintf(size, sizeof(size), "testsrc=size=%ux%u:rate=5",
 		 d->var.xres, d->var.yres);
 
-	prog_start(&p, argv);
-	assert_prog_draws(d, &p, NULL);
-	unplug_under_prog(kmsg, d, &p, "ffmpeg -f fbdev (its output device)",
+	p = prog_start(argv);
+	assert_prog_draws(d, p, NULL);
+	unplug_under_prog(kmsg, d, p, "ffmpeg -f fbdev (its output device)",
 			  ENDS_BY_SIGBUS, NULL);
 	vdev_free(d);
 }
@@ -1828,7 +1826,7 @@ static void test_xorg_after_unplug(void)
 		"vt7", NULL,
 	};
 	char *client[] = { "ico", "-display", ":7", "-faces", NULL };
-	struct prog x, c;
+	struct prog *x, *c;
 	struct vdev *d;
 	int kmsg;
 
@@ -1859,16 +1857,16 @@ static void test_xorg_after_unplug(void)
 	unlink("/tmp/.X7-lock");
 
 	/* -retro: the root weave, so that the first frame differs from black */
-	prog_start(&x, xorg);
-	assert_prog_draws(d, &x, "/tmp/fbdev_unplug-Xorg.log");
-	igt_assert_f(igt_wait(path_exists("/tmp/.X11-unix/X7") || prog_ended(&x),
-			      PROG_DRAW_TIMEOUT_MS, 20) && !x.ended,
-		     "Xorg did not open its socket: %s\n", x.log);
-	prog_start(&c, client);
-	assert_prog_draws(d, &c, NULL);
-	unplug_under_prog(kmsg, d, &x, "Xorg with the fbdev driver, showing ico",
+	x = prog_start(xorg);
+	assert_prog_draws(d, x, "/tmp/fbdev_unplug-Xorg.log");
+	igt_assert_f(igt_wait(path_exists("/tmp/.X11-unix/X7") || prog_ended(x),
+			      PROG_DRAW_TIMEOUT_MS, 20) && !x->ended,
+		     "Xorg did not open its socket: %s\n", x->log);
+	c = prog_start(client);
+	assert_prog_draws(d, c, NULL);
+	unplug_under_prog(kmsg, d, x, "Xorg with the fbdev driver, showing ico",
 			  ENDS_BY_SIGBUS, "Bus error");
-	prog_stop(&c);
+	prog_stop(c);
 	vdev_free(d);
 }
 
@@ -1877,7 +1875,7 @@ static void test_example_after_unplug(void)
 	const char *dir = getenv("FBDEV_UNPLUG_EXAMPLES");
 	char path[PATH_MAX], fbpath[32];
 	char *argv[] = { path, fbpath, NULL };
-	struct prog p;
+	struct prog *p;
 	struct vdev *d;
 	int kmsg;
 
@@ -1891,12 +1889,12 @@ static void test_example_after_unplug(void)
 	vdev_close_fb(d);
 	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
 
-	prog_start(&p, argv);
-	assert_prog_draws(d, &p, NULL);
-	unplug_under_prog(kmsg, d, &p, "examples/fbdev_unplug_aware (the recipe)",
+	p = prog_start(argv);
+	assert_prog_draws(d, p, NULL);
+	unplug_under_prog(kmsg, d, p, "examples/fbdev_unplug_aware (the recipe)",
 			  ENDS_CLEANLY, NULL);
-	igt_assert_f(strstr(p.log, "device went away"),
-		     "the example did not report the unplug: %s\n", p.log);
+	igt_assert_f(strstr(p->log, "device went away"),
+		     "the example did not report the unplug: %s\n", p->log);
 	vdev_free(d);
 }
 
