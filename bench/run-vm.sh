@@ -50,7 +50,12 @@ install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
 # KVM when a probe shows that a guest really boots under it with some CPU
 # model (bench/accel.sh, cached per host kernel and QEMU version).
 accel=${BENCH_ACCEL:-}
-[ -n "$accel" ] || accel=$("$BENCH_TOP/bench/accel.sh" "$kernel")
+if [ -z "$accel" ]; then
+	t_probe=$(date +%s)
+	accel=$("$BENCH_TOP/bench/accel.sh" "$kernel")
+	# Only the first run on a host probes; then it is a phase of its own.
+	[ $(( $(date +%s) - t_probe )) -lt 2 ] || phase "KVM probe" "$t_probe"
+fi
 case $accel in
 kvm) cpu="-accel kvm -cpu host" ;;
 "kvm "*) cpu="-accel kvm -cpu ${accel#kvm }" ;;
