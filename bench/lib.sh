@@ -157,9 +157,8 @@ flake_patterns() {
 
 # Whether test $2 matches a flake pattern of variant $1.
 is_flake() {
-	flake_patterns "$1" >"$BENCH_OUT/.flake-patterns"
-	[ -s "$BENCH_OUT/.flake-patterns" ] &&
-		printf '%s\n' "$2" | grep -qEf "$BENCH_OUT/.flake-patterns"
+	_p=$(flake_patterns "$1" | paste -sd '|' -)
+	[ -n "$_p" ] && printf '%s\n' "$2" | grep -qE "$_p"
 }
 
 # Exit status of a run, distinct per kind of failure (README, "Exit

@@ -359,10 +359,8 @@ struct fb_lookup {
 	int fb;
 };
 
-static bool fb_appeared(void *data)
+static bool fb_appeared(struct fb_lookup *l)
 {
-	struct fb_lookup *l = data;
-
 	l->fb = card_fb_index(l->card);
 	return l->fb >= 0;
 }
@@ -490,7 +488,7 @@ static int write_unplug(int debugfs)
 	return ret;
 }
 
-static bool path_gone(void *path)
+static bool path_gone(const char *path)
 {
 	return access(path, F_OK) && errno == ENOENT;
 }
@@ -592,10 +590,8 @@ struct scanout_wait {
 	struct scanout before, now;
 };
 
-static bool scanout_changed(void *data)
+static bool scanout_changed(struct scanout_wait *w)
 {
-	struct scanout_wait *w = data;
-
 	return scanout_read(w->d, &w->now) &&
 	       w->now.checksum != w->before.checksum &&
 	       w->now.updates > w->before.updates &&
@@ -723,10 +719,8 @@ static void assert_pages_fault(struct vdev *d, bool write, const char *who)
 	assert_map_faults(d->map, d->npages, write, who);
 }
 
-static bool scanout_updated(void *data)
+static bool scanout_updated(struct scanout_wait *w)
 {
-	struct scanout_wait *w = data;
-
 	return scanout_read(w->d, &w->now) && w->now.updates > w->before.updates;
 }
 
@@ -1117,9 +1111,8 @@ static int module_refcount(void)
 	return ok ? (int)ref : -1;
 }
 
-static bool module_unused(void *data)
+static bool module_unused(void)
 {
-	(void)data;
 	return module_refcount() == 0;
 }
 
@@ -1148,7 +1141,7 @@ static void test_module_unload_while_mapped(void)
 	assert_pages_fault(d, true, "");
 	vdev_release(d);
 
-	igt_assert_f(igt_wait(module_unused(NULL), 5000, 5),
+	igt_assert_f(igt_wait(module_unused(), 5000, 5),
 		     "vunplug's refcount is %d 5 s after munmap + close, expected 0\n",
 		     module_refcount());
 	igt_assert_f(vunplug_delete_module() == 0,
@@ -1225,20 +1218,16 @@ static void writer_process(struct race *r, int child)
 		pthread_join(threads[t], NULL);
 }
 
-static bool all_started(void *data)
+static bool all_started(struct race *r)
 {
-	struct race *r = data;
-
 	for (int i = 0; i < RACE_WRITERS; i++)
 		if (!__atomic_load_n(&r->w[i].started, __ATOMIC_ACQUIRE))
 			return false;
 	return true;
 }
 
-static bool all_faulted(void *data)
+static bool all_faulted(struct race *r)
 {
-	struct race *r = data;
-
 	for (int i = 0; i < RACE_WRITERS; i++)
 		if (!__atomic_load_n(&r->w[i].faulted, __ATOMIC_ACQUIRE))
 			return false;
@@ -1594,10 +1583,8 @@ static void prog_drain(struct prog *p)
 	}
 }
 
-static bool prog_ended(void *data)
+static bool prog_ended(struct prog *p)
 {
-	struct prog *p = data;
-
 	prog_drain(p);
 	if (!p->ended && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
 		p->ended = true;
@@ -1624,11 +1611,21 @@ static void stop_leftover_progs(void)
 			prog_stop(&progs[i]);
 }
 
-/* "exit 254" or "signal 7 (Bus error)"; the last output line in @last. */
+/* Copies the line of @log that holds @at, without its line break. */
+static void line_at(const char *log, const char *at, char *out, size_t size)
+{
+	const char *start = at, *end = at + strcspn(at, "\r\n");
+
+	while (start > log && start[-1] != '\n' && start[-1] != '\r')
+		start--;
+	snprintf(out, size, "%.*s", (int)(end - start), start);
+}
+
+/* "exit status 254" or "killed by signal 7 (Bus error)"; its last line in @last. */
 static const char *prog_how(struct prog *p, char *buf, size_t size,
 			    char *last, size_t last_size)
 {
-	char *end, *start;
+	const char *end = p->log + p->len;
 
 	if (WIFSIGNALED(p->status))
 		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(p->status),
@@ -1636,13 +1633,11 @@ static const char *prog_how(struct prog *p, char *buf, size_t size,
 	else
 		snprintf(buf, size, "exit status %d", WEXITSTATUS(p->status));
 
-	end = p->log + p->len;
 	while (end > p->log && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
 		end--;
-	start = end;
-	while (start > p->log && start[-1] != '\n' && start[-1] != '\r')
-		start--;
-	snprintf(last, last_size, "%.*s", (int)(end - start), start);
+	*last = '\0';
+	if (end > p->log)
+		line_at(p->log, end - 1, last, last_size);
 	return buf;
 }
 
@@ -1653,10 +1648,8 @@ struct scanout_moves {
 };
 
 /* The scanout changed, or the program already ended. */
-static bool drawn_or_ended(void *data)
+static bool drawn_or_ended(struct scanout_moves *m)
 {
-	struct scanout_moves *m = data;
-
 	if (prog_ended(m->p))
 		return true;
 	return scanout_read(m->d, &m->now) &&
@@ -1748,13 +1741,8 @@ static void unplug_under_prog(int kmsg, struct vdev *d, struct prog *p,
 	prog_stop(p);
 	prog_how(p, how, sizeof(how), last, sizeof(last));
 	/* A program that catches SIGBUS itself: show its own report of it. */
-	if (bus_error_message && (bus = strstr(p->log, bus_error_message))) {
-		char *start = bus, *end = bus + strcspn(bus, "\r\n");
-
-		while (start > p->log && start[-1] != '\n')
-			start--;
-		snprintf(last, sizeof(last), "%.*s", (int)(end - start), start);
-	}
+	if (bus_error_message && (bus = strstr(p->log, bus_error_message)))
+		line_at(p->log, bus, last, sizeof(last));
 	igt_info("%s ended %.1f s after the unplug: %s; last output: %s\n",
 		 p->name, ms / 1000.0, how, last);
 	igt_info("behaviour: %s | %s%s%s%s after %.1f s\n", what, how,
@@ -1811,7 +1799,7 @@ static void write_file(const char *path, const char *text)
 	igt_assert_f(fclose(f) == 0, "writing %s: %m\n", path);
 }
 
-static bool path_exists(void *path)
+static bool path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
 }
