@@ -16,6 +16,21 @@ guest=$2
 : "${BENCH_MODULES:=vunplug}"
 : "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
+# The display devices of the guest, next to vunplug and vkms. VGA is first:
+# SeaBIOS sets its VESA mode (vga= below), simpledrm takes that firmware
+# framebuffer, and bochs takes it over when loaded. qxl is the secondary
+# "qxl": QEMU wants qxl-vga as the first display device. Fixed addresses,
+# so that results and core_hotunplug's wrappers name the same device in
+# every run.
+: "${BENCH_DISPLAYS=-device VGA,id=vga,addr=0x4 -device bochs-display,id=bochs-display,addr=0x5 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
+# Targets fbdev_unplug leaves out (README, "Drivers and removal paths"):
+# QEMU 7.2's device_del of qxl wedges its monitor, and on stock 7.2 any
+# removal of qxl panics (tests/stock-skips.txt).
+if [ -z "${FBDEV_UNPLUG_TARGETS+set}" ]; then
+	FBDEV_UNPLUG_TARGETS='* !qxl-device-del'
+	[ "$variant" != stock ] || FBDEV_UNPLUG_TARGETS="$FBDEV_UNPLUG_TARGETS !qxl-remove !qxl-unbind"
+fi
+export FBDEV_UNPLUG_TARGETS
 
 tree=$(kernel_tree "$variant")
 kernel=$tree/o/arch/x86/boot/bzImage
@@ -47,6 +62,14 @@ env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
 done >>"$run/job/job.env"
 install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
 
+# QEMU's monitor for the guest: a virtio-serial port whose chardev
+# connects to QEMU's own QMP socket (real hot-unplug, device_del, from
+# inside the guest; no host tool in between).
+qmp=$run/qmp.sock
+[ ${#qmp} -le 100 ] ||
+	die "the QMP socket path $qmp is longer than a UNIX socket allows; use a shorter BENCH_OUT"
+rm -f "$qmp"
+
 # KVM when a probe shows that a guest really boots under it with some CPU
 # model (bench/accel.sh, cached per host kernel and QEMU version).
 accel=${BENCH_ACCEL:-}
@@ -69,11 +92,16 @@ t0=$(date +%s)
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
+	-append "console=ttyS0 vga=0x311 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
 	-device virtio-9p-pci,fsdev=bench,mount_tag=bench \
+	$BENCH_DISPLAYS \
+	-device virtio-serial-pci,addr=0x9 \
+	-chardev "socket,id=qmp,path=$qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
+	-chardev "socket,id=qmp-port,path=$qmp" \
+	-device virtserialport,chardev=qmp-port,name=org.qemu.qmp \
 	>"$run/qemu.log" 2>&1 &
 qpid=$!
 # An interrupted make (Ctrl-C, CI's timeout) must not leave QEMU running.

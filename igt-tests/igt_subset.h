@@ -69,6 +69,7 @@ _Static_assert(IGT_OPT_HANDLER_SUCCESS == IGT_SUBSET_OPT_HANDLER_SUCCESS,
 _Static_assert(IGT_OPT_HANDLER_ERROR == IGT_SUBSET_OPT_HANDLER_ERROR,
 	       "IGT_OPT_HANDLER_ERROR");
 _Static_assert(sizeof(igt_subtest_jmpbuf) == sizeof(jmp_buf), "igt_subtest_jmpbuf");
+_Static_assert(sizeof(igt_dynamic_jmpbuf) == sizeof(jmp_buf), "igt_dynamic_jmpbuf");
 #else
 enum igt_log_level {
 	IGT_LOG_DEBUG = IGT_SUBSET_LOG_DEBUG,
@@ -94,6 +95,7 @@ enum igt_log_level {
 /* Read by libigt (weak reference) for --help-description. */
 extern const char *__igt_test_description __attribute__((weak));
 extern jmp_buf igt_subtest_jmpbuf;
+extern jmp_buf igt_dynamic_jmpbuf;
 
 int igt_subtest_init_parse_opts(int *argc, char **argv,
 				const char *extra_short_opts,
@@ -107,6 +109,8 @@ bool __igt_fixture(void);
 void __igt_fixture_complete(void);
 bool __igt_run_subtest(const char *subtest_name, const char *file,
 		       const int line);
+bool __igt_enter_dynamic_container(void);
+bool __igt_run_dynamic_subtest(const char *dynamic_subtest_name);
 void igt_success(void);
 __attribute__((format(printf, 1, 2))) void igt_describe_f(const char *fmt, ...);
 
@@ -174,6 +178,18 @@ bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
 #define igt_subtest(name) \
 	for (; __igt_run_subtest((name), __FILE__, __LINE__) && \
 	       sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
+	     igt_success())
+
+/* A subtest whose results are its dynamic subtests (igt_dynamic). */
+#define igt_subtest_with_dynamic(name) \
+	for (; __igt_run_subtest((name), __FILE__, __LINE__) && \
+	       __igt_enter_dynamic_container() && \
+	       sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
+	     igt_success())
+
+#define igt_dynamic(name) \
+	for (; __igt_run_dynamic_subtest((name)) && \
+	       sigsetjmp(igt_dynamic_jmpbuf, 1) == 0; \
 	     igt_success())
 
 #define igt_describe(dsc) igt_describe_f("%s", dsc)
