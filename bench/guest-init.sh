@@ -61,13 +61,24 @@ for dev in /sys/bus/pci/devices/*; do
 	name=$(qemu_name "$dev")
 	[ -n "$name" ] || continue
 	w=/tmp/wrappers/core_hotunplug_$(echo "$name" | tr - _)
+	id="$(cat "$dev/vendor"):$(cat "$dev/device"):$(cut -c1-6 "$dev/class")"
+	# The device is found when the wrapper runs: a device_del and
+	# device_add of fbdev_unplug may have moved it to another slot.
 	cat >"$w" <<WRAP
 #!/bin/sh
+for d in /sys/bus/pci/devices/*; do
+	[ "\$(cat \$d/vendor):\$(cat \$d/device):\$(cut -c1-6 \$d/class)" = "$id" ] && dev=\$d
+done
 case " \$* " in
 *" --list-subtests "*) ;;
-*) modprobe -q -b "\$(cat $dev/modalias)" ;;
+*) for m in \$dev/modalias \$dev/virtio*/modalias; do
+	[ -f "\$m" ] && modprobe -q -b "\$(cat \$m)"
+   done
+   sleep 2 ;;
 esac
-IGT_DEVICE=sys:$(readlink -f "$dev") exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
+# The DRM device's parent: the PCI device, or its virtio device.
+for v in \$dev \$dev/virtio*; do [ -d \$v/drm ] && dev=\$v; done
+IGT_DEVICE=sys:\$(readlink -f "\$dev") exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
 WRAP
 	chmod +x "$w"
 done
