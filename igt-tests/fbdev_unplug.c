@@ -12,18 +12,34 @@
  * mapping and the fd in either order afterwards frees everything without a
  * kernel report; and the module stays pinned until the last mapping goes.
  *
- * The device under test is the "vunplug" virtual DRM driver: per-device
- * debugfs files `scanout` (checksum and counters of what reached the
- * device) and `unplug`, plus a module-level debugfs file vunplug/control
- * ("add", "sync", and a list of plugged devices).  On a kernel without the
- * revoke, touches after unplug never fault: every wait for SIGBUS below is
- * bounded, so such a kernel fails the test instead of hanging it.
+ * Each subtest runs once per target, a device and a way for it to go away,
+ * as a dynamic subtest named <device>-<path>:
+ *  - vunplug-debugfs: the "vunplug" virtual DRM driver, whose per-device
+ *    debugfs files `scanout` (checksum and counters of what reached the
+ *    device) and `unplug`, and module-level vunplug/control ("add", "sync",
+ *    a list of devices) make every check exact;
+ *  - vkms-configfs: a vkms device made through configfs, then disabled;
+ *  - <pci-device>-remove, -unbind, -device-del: every PCI display device
+ *    with an fbdev (named as QEMU names it: bochs-display, cirrus-vga,
+ *    virtio-gpu-pci, qxl, vga), removed through sysfs and rescanned,
+ *    unbound from its driver and bound again, or hot-unplugged by QEMU
+ *    (device_del through QEMU's monitor on a virtio-serial port named
+ *    org.qemu.qmp) and added back.
+ * $FBDEV_UNPLUG_TARGETS picks targets: globs matched against <target> and
+ * <subtest>@<target>, in order, a leading ! excludes (default: all).
+ * Subtests that read the scanout run on vunplug only.  On a kernel without
+ * the revoke, touches after unplug never fault: every wait for SIGBUS below
+ * is bounded, so such a kernel fails the test instead of hanging it.
  */
 
 /**
  * TEST: fbdev unplug
  * Category: Core
  * Description: fbdev deferred I/O mappings and fds across DRM hot-unplug
+ *
+ * SUBTEST: aperture-handover
+ * Description: simpledrm's fbdev mapping, fd and the new fb when bochs takes
+ *              over the firmware framebuffer (first in a boot).
  *
  * SUBTEST: defio-flush
  * Description: Writes through the fbdev mmap reach the device.
@@ -3014,7 +3030,13 @@ static void each_target(void (*test)(struct target *t), unsigned int needs)
 	for (int i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
 
+		char name[128];
+
 		if ((needs & (NEED_SCANOUT | NEED_VUNPLUG)) && t->how != REMOVE_VUNPLUG)
+			continue;
+		/* $FBDEV_UNPLUG_TARGETS may also name <subtest>@<target> */
+		snprintf(name, sizeof(name), "%s@%s", igt_subtest_name(), t->name);
+		if (!target_wanted(name))
 			continue;
 		igt_dynamic(t->name)
 			test(t);

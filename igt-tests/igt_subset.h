@@ -129,6 +129,7 @@ void igt_log(const char *domain, enum igt_log_level level,
 bool __igt_fork(void);
 void igt_waitchildren(void);
 
+const char *igt_subtest_name(void);
 const char *igt_debugfs_mount(void);
 int igt_debugfs_dir(int device);
 int igt_kmod_load(const char *mod_name, const char *opts);
