@@ -76,9 +76,10 @@ case " \$* " in
    done
    sleep 2 ;;
 esac
-# The DRM device's parent: the PCI device, or its virtio device.
-for v in \$dev \$dev/virtio*; do [ -d \$v/drm ] && dev=\$v; done
-IGT_DEVICE=sys:\$(readlink -f "\$dev") exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
+# IGT's filter by the card's node: its card is under the PCI device, or
+# under its virtio device.
+card=\$(ls -d \$dev/drm/card* \$dev/virtio*/drm/card* 2>/dev/null | head -n 1)
+IGT_DEVICE=drm:/dev/dri/\${card##*/} exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
 WRAP
 	chmod +x "$w"
 done

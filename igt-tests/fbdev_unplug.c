@@ -2677,7 +2677,8 @@ static void write_file(const char *path, const char *text)
 static void test_xorg_after_unplug(struct target *t)
 {
 	char conf[] = "/tmp/fbdev_unplug-xorg.conf";
-	char text[1024], fbpath[32];
+	char text[1024], fbpath[32], busid[32];
+	unsigned int domain, bus, dev, func;
 	char *xorg[] = {
 		"Xorg", ":7", "-config", conf, "-nolisten", "tcp", "-noreset", "-retro",
 		"-novtswitch", "-sharevts", "-logfile", "/tmp/fbdev_unplug-Xorg.log",
@@ -2696,6 +2697,15 @@ static void test_xorg_after_unplug(struct target *t)
 	d = vdev_add(t);
 	vdev_close_fb(d);
 	snprintf(fbpath, sizeof(fbpath), "/dev/fb%d", d->fb);
+	/*
+	 * The device's own BusID, or one of no device: otherwise the server
+	 * gives this section to the primary PCI display device, and the fbdev
+	 * driver opens that device's fb, whatever "fbdev" says.
+	 */
+	if (sscanf(d->t->bdf, "%x:%x:%x.%x", &domain, &bus, &dev, &func) == 4)
+		snprintf(busid, sizeof(busid), "PCI:%u@%u:%u:%u", bus, domain, dev, func);
+	else
+		snprintf(busid, sizeof(busid), "PCI:255:31:7");
 	snprintf(text, sizeof(text),
 		 "Section \"ServerFlags\"\n"
 		 "\tOption \"AutoAddDevices\" \"false\"\n"
@@ -2704,12 +2714,13 @@ static void test_xorg_after_unplug(struct target *t)
 		 "Section \"Device\"\n"
 		 "\tIdentifier \"vunplug\"\n"
 		 "\tDriver \"fbdev\"\n"
+		 "\tBusID \"%s\"\n"
 		 "\tOption \"fbdev\" \"%s\"\n"
 		 "EndSection\n"
 		 "Section \"Screen\"\n"
 		 "\tIdentifier \"screen\"\n"
 		 "\tDevice \"vunplug\"\n"
-		 "EndSection\n", fbpath);
+		 "EndSection\n", busid, fbpath);
 	write_file(conf, text);
 	unlink("/tmp/.X11-unix/X7");
 	unlink("/tmp/.X7-lock");
