@@ -234,18 +234,24 @@ static const char *control_path(void)
 	return path;
 }
 
-/* Returns 0 or -errno. */
-static int control_write(const char *cmd)
+/* Writes @text to the file at @path; 0 or -errno. */
+static int write_text(const char *path, const char *text)
 {
-	int fd = open(control_path(), O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Returns 0 or -errno. */
+static int control_write(const char *cmd)
+{
+	return write_text(control_path(), cmd);
 }
 
 /* Parses "vunplug.<id> <card>" lines; returns the number of devices. */
@@ -436,20 +442,6 @@ static void fb_open(struct vdev *d)
 static struct target targets[MAX_TARGETS];
 static int ntargets;
 
-/* Writes @text to the file at @path; 0 or -errno. */
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Reads the first line of the file at @path into @buf; false if none. */
 static bool read_text(const char *path, char *buf, size_t size)
 {
@@ -626,20 +618,19 @@ static bool qmp_slot_id(int slot, char *id, size_t size)
 	return false;
 }
 
-/* Whether @slot holds a device or the memory of one QEMU has not freed. */
-static bool qmp_slot_taken(int slot)
+/*
+ * Whether @slot holds a device (in @pci, query-pci's reply) or the memory
+ * of one that QEMU has not freed (in @ramblocks, "info ramblock").
+ */
+static bool qmp_slot_taken(const char *pci, const char *ramblocks, int slot)
 {
 	char used[32];
-	const char *p;
 
 	snprintf(used, sizeof(used), "\"slot\": %d,", slot);
-	if (!qmp_cmd("\"execute\": \"query-pci\"") || strstr(qmp_reply, used))
+	if (strstr(pci, used))
 		return true;
 	snprintf(used, sizeof(used), "0000:00:%02x.", slot);
-	if (!qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"))
-		return true;
-	p = strstr(qmp_reply, used);
-	return p != NULL;
+	return strstr(ramblocks, used) != NULL;
 }
 
 /* --- PCI ------------------------------------------------------------------ */
@@ -650,9 +641,9 @@ static void pci_path(const struct target *t, const char *file, char *out, size_t
 }
 
 /*
- * The sysfs directory of the device a PCI device's DRM driver binds to:
- * the PCI device itself, or its virtio device (virtio-gpu binds to
- * /sys/bus/pci/devices/<bdf>/virtio<N>, virtio-pci to the PCI device).
+ * The sysfs directory whose drm/ and graphics/ hold a PCI device's card and
+ * fb: the PCI device's own (virtio-gpu, too, parents its DRM device to the
+ * PCI device), or that of a child device whose driver registered the card.
  */
 static void pci_drm_parent(const char *bdf, char *out, size_t size)
 {
@@ -661,15 +652,16 @@ static void pci_drm_parent(const char *bdf, char *out, size_t size)
 	DIR *dir;
 
 	snprintf(out, size, "/sys/bus/pci/devices/%s", bdf);
+	snprintf(path, sizeof(path), "%s/drm", out);
+	if (path_exists(path))
+		return;
 	dir = opendir(out);
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "virtio", 6))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%.64s/driver",
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%.64s/drm",
 			 bdf, de->d_name);
-		if (path_exists(path)) {
+		if (de->d_name[0] != '.' && path_exists(path)) {
 			snprintf(out, size, "/sys/bus/pci/devices/%s/%.64s", bdf, de->d_name);
 			break;
 		}
@@ -976,7 +968,7 @@ static bool pci_card_ready(struct pci_wait *w)
 /* device_add of the deleted device into a free hotplug slot. */
 static void qemu_device_readd(struct target *t)
 {
-	char cmd[512], id[64], path[64];
+	char cmd[512], id[64], path[64], *pci;
 	int slot = -1;
 
 	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
@@ -986,11 +978,17 @@ static void qemu_device_readd(struct target *t)
 	 * address, and a device_add there aborts QEMU): take a slot that
 	 * neither holds a device nor the memory of an old one.
 	 */
+	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
+	pci = strdup(qmp_reply);
+	igt_assert(pci);
+	igt_assert_f(qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"),
+		     "info ramblock: %s\n", qmp_reply);
 	for (int s = 3; s < 32 && slot < 0; s++) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%d", s);
-		if (path_exists(path) && !qmp_slot_taken(s))
+		if (path_exists(path) && !qmp_slot_taken(pci, qmp_reply, s))
 			slot = s;
 	}
+	free(pci);
 	igt_assert_f(slot >= 0, "no free hotplug slot left to add %s back\n",
 		     t->qdev_type);
 	snprintf(id, sizeof(id), "%.*s.s%d", (int)strcspn(t->qdev_id, "."),
