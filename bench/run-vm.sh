@@ -29,8 +29,10 @@ guest=$2
 # can wedge after repeated display device_del/device_add; and the real
 # programs but on vunplug and one real driver (bochs, unbound), since each
 # start of Xorg or ffmpeg costs tens of seconds under TCG (and Xorg's fbdev
-# driver finds no screen on a PCI device's fb in this guest).
-: "${FBDEV_UNPLUG_TARGETS=* !qxl-* !*@*-device-del read-after-unplug@* write-after-unplug@* fd-ops-after-unplug@* !ffmpeg-after-unplug@* !xorg-fbdev-after-unplug@* !example-after-unplug@* *@vunplug-debugfs *-after-unplug@bochs-display-unbind !xorg-fbdev-after-unplug@bochs-display-unbind}"
+# driver finds no screen on a PCI device's fb in this guest); and
+# evicted-node-writes but on vunplug: without a scanout to wait for, stock
+# 7.2's use-after-free shows on the other targets in some runs only.
+: "${FBDEV_UNPLUG_TARGETS=* !qxl-* !*@*-device-del read-after-unplug@* write-after-unplug@* fd-ops-after-unplug@* !ffmpeg-after-unplug@* !xorg-fbdev-after-unplug@* !example-after-unplug@* *@vunplug-debugfs *-after-unplug@bochs-display-unbind !xorg-fbdev-after-unplug@bochs-display-unbind !evicted-node-writes@* evicted-node-writes@vunplug-debugfs}"
 export FBDEV_UNPLUG_TARGETS
 
 tree=$(kernel_tree "$variant")
