@@ -297,17 +297,21 @@ static long vunplug_delete_module(void)
 
 /* --- finding the card and its fbdev --------------------------------------- */
 
-static bool is_vunplug(int fd)
+static bool driver_is(int fd, const char *name)
 {
 	drmVersionPtr v = drmGetVersion(fd);
-	bool ret = v && v->name && strcmp(v->name, "vunplug") == 0;
+	bool ret = v && v->name && strcmp(v->name, name) == 0;
 
 	drmFreeVersion(v);
 	return ret;
 }
 
-/* Opens the primary node of vunplug card @card through libdrm, or -1. */
-static int card_open(int card)
+/*
+ * Opens the primary node of the first DRM card whose driver is @driver
+ * (card @card only, unless it is -1) through libdrm; its fd or -1, and
+ * its card number in @found.
+ */
+static int card_open_driver(int card, const char *driver, int *found)
 {
 	drmDevicePtr devs[MAX_DEVICES];
 	int n = drmGetDevices2(0, devs, MAX_DEVICES);
@@ -318,18 +322,27 @@ static int card_open(int card)
 		int idx;
 
 		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)) ||
-		    sscanf(node, "/dev/dri/card%d", &idx) != 1 || idx != card)
+		    sscanf(node, "/dev/dri/card%d", &idx) != 1 ||
+		    (card >= 0 && idx != card))
 			continue;
 		fd = open(node, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 && !is_vunplug(fd)) {
-			igt_debug("%s is not a vunplug device\n", node);
+		if (fd >= 0 && !driver_is(fd, driver)) {
+			igt_debug("%s is not a %s device\n", node, driver);
 			close(fd);
 			fd = -1;
 		}
+		if (fd >= 0 && found)
+			*found = idx;
 	}
 	if (n > 0)
 		drmFreeDevices(devs, n);
 	return fd;
+}
+
+/* Opens the primary node of vunplug card @card, or -1. */
+static int card_open(int card)
+{
+	return card_open_driver(card, "vunplug", NULL);
 }
 
 static int fb_index_in(const char *dir_path)
@@ -2775,29 +2788,10 @@ static void test_example_after_unplug(struct target *t)
 /* The card of the first DRM device whose driver is @name, or -1. */
 static int card_of_driver(const char *name)
 {
-	drmDevicePtr devs[MAX_DEVICES];
-	int n = drmGetDevices2(0, devs, MAX_DEVICES);
-	int card = -1;
+	int card = -1, fd = card_open_driver(-1, name, &card);
 
-	for (int i = 0; i < n && card < 0; i++) {
-		const char *node = devs[i]->nodes[DRM_NODE_PRIMARY];
-		drmVersionPtr v;
-		int fd, idx;
-
-		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)) ||
-		    sscanf(node, "/dev/dri/card%d", &idx) != 1)
-			continue;
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && v->name && !strcmp(v->name, name))
-			card = idx;
-		drmFreeVersion(v);
+	if (fd >= 0)
 		close(fd);
-	}
-	if (n > 0)
-		drmFreeDevices(devs, n);
 	return card;
 }
 
