@@ -23,7 +23,7 @@ all:
 	  $(B)/run-vm.sh fixed "$$guest" && \
 	  $(B)/retry-flakes.sh fixed "$$guest" tests/fixed-fails.txt && \
 	  { $(B)/summary.sh fixed tests/fixed-fails.txt; rc=$$?; \
-	    $(B)/phases.sh; exit $$rc; }
+	    $(B)/phases.sh; $(B)/why.sh fixed; exit $$rc; }
 
 # The tests: both kernels, checked against the expectations files.
 check:
@@ -47,7 +47,7 @@ run run-stock:
 	@v=$(if $(filter run-stock,$@),stock,fixed); \
 	  guest=$$($(B)/build-guest.sh) && $(B)/run-vm.sh $$v "$$guest" && \
 	  $(B)/retry-flakes.sh $$v "$$guest" tests/$$v-fails.txt && \
-	  $(B)/summary.sh $$v tests/$$v-fails.txt
+	  { $(B)/summary.sh $$v tests/$$v-fails.txt; rc=$$?; $(B)/why.sh $$v; exit $$rc; }
 
 summary:
 	@$(B)/summary.sh fixed tests/fixed-fails.txt

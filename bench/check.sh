@@ -58,6 +58,7 @@ for v in fixed stock; do
 		echo "  the $v guest $(cat "$BENCH_OUT/$v/vm-failure")"
 done
 [ "${1:-}" = --compare ] || "$BENCH_TOP/bench/phases.sh"
+[ "$failed" -eq 0 ] || "$BENCH_TOP/bench/why.sh" fixed stock
 echo "$passed passed, $failed failed"
 [ "$passed" -gt 0 ] || die "no test was compared"
 run_status "$failed" fixed stock

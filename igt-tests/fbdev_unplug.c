@@ -71,6 +71,10 @@
  * SUBTEST: plug-unplug-cycles
  * Description: Repeated plug, map, write, unplug leaks nothing.
  *
+ * SUBTEST: replug-while-open
+ * Description: The device comes back while the old device's fb is open and
+ *              mapped; the old mapping and fd stay dead, the new fb works.
+ *
  * SUBTEST: second-node-writes-reach-scanout
  * Description: Repeated writes through /dev/fbN reach the device while a
  *              second node of the same fb is open.
@@ -2159,6 +2163,42 @@ static void test_plug_unplug_cycles(struct target *t)
 	kmemleak_assert_clean(target_iterations(t));
 }
 
+/*
+ * The device comes back (rescan, bind, a new vunplug or vkms device) while
+ * the old device's fb is still open and mapped, as a compositor that has
+ * not yet noticed the unplug keeps it: the old device's structures and
+ * the new device's coexist. The new fb works; the old mapping and fd stay
+ * dead and never reach the new device.
+ */
+static void test_replug_while_open(struct target *t)
+{
+	int kmsg = subtest_begin();
+	struct vdev *old = vdev_add(t);
+	struct vdev *new;
+	long ret;
+
+	vdev_map(old);
+	memset(old->map, 0x5a, old->fix.smem_len);	/* deferred I/O pending */
+	vdev_unplug(old);
+
+	new = vdev_add(t);
+	igt_debug("old card%d fb%d, new card%d fb%d\n", old->card, old->fb,
+		  new->card, new->fb);
+	vdev_map(new);
+	memset(new->map, 0xa5, new->fix.smem_len);
+
+	assert_pages_fault(old, true, "after re-plug, the old device's ");
+	errno = 0;
+	ret = op_read(old);
+	igt_assert_f(ret == -1 && errno == ENODEV,
+		     "read() on the old device's fd after re-plug: %ld (%m), expected ENODEV\n",
+		     ret);
+
+	vdev_release(new);
+	vdev_release(old);
+	kmsg_watch_end(kmsg);
+}
+
 /* --- a second device node for the same fb -------------------------------- */
 
 /* A node made with mknod, as in a container's own /dev. */
@@ -3160,6 +3200,12 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("Repeated plug, map, write, unplug and teardown leaves no kernel report and no leak.");
 	igt_subtest_with_dynamic("plug-unplug-cycles")
 		each_target(test_plug_unplug_cycles, 0);
+	igt_fixture()
+		free_leftovers();
+
+	igt_describe("The device is added again while the old device's fb is still open and mapped: the new fb works, the old mapping raises SIGBUS, the old fd fails with ENODEV, and the kernel logs no report.");
+	igt_subtest_with_dynamic("replug-while-open")
+		each_target(test_replug_while_open, 0);
 	igt_fixture()
 		free_leftovers();
 

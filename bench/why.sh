@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A few lines on why runs failed, printed just above the final
+# "N passed, N failed" line, where a CI log's tail shows them: per
+# kernel, how many tests differ from the expectations and the first of
+# them, whether igt_runner aborted and why, the first kernel report on
+# the console, and what became of the VM. Prints nothing for a kernel
+# whose results all match.
+# Usage: why.sh VARIANT...
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+for v in "$@"; do
+	run=$BENCH_OUT/$v
+	out=$run/outcome.txt
+	[ -f "$out" ] || continue
+	n=$(awk '$2 != $3' "$out" | wc -l)
+	[ "$n" -gt 0 ] || continue
+	echo "Why the $v kernel's results differ ($n of $(wc -l <"$out") tests):"
+	awk '$2 != $3 { printf "  first: %s (expected %s, got %s)\n", $1, $2, $3; exit }' "$out"
+	[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
+	if [ -f "$run/results.json" ]; then
+		jq -r '.tests["igt@runner@aborted"] // empty | .out' "$run/results.json" |
+			grep -v '^[[:space:]]*$' | head -n 2 | cut -c1-160 |
+			sed 's/^/  igt_runner aborted: /'
+	fi
+	if [ -f "$run/console.log" ]; then
+		# the first report, and for a WARNING its message (the line before)
+		awk '/WARNING:|BUG:|KASAN|Oops|possible .*locking|Kernel panic/ {
+			print "  first kernel report: " substr($0, 1, 160)
+			if (/WARNING:/ && prev != "")
+				print "    its message: " substr(prev, 1, 160)
+			exit
+		} { prev = $0 }' "$run/console.log"
+	fi
+done
