@@ -11,7 +11,7 @@ export BENCH_CACHE BENCH_OUT KERNEL_SRC TESTLIST
 
 B := sh $(CURDIR)/bench
 
-.PHONY: all check compare kernel kernel-stock guest run run-stock summary series \
+.PHONY: all check compare quick kernel kernel-stock guest run run-stock summary series \
 	checkpatch series-build bench-defio behaviour selftest clean clean-cache help
 
 # The main job: our kernel, the guest, one VM run, the results table.
@@ -33,6 +33,19 @@ check:
 # e.g. after editing the expectations files.
 compare:
 	@$(B)/check.sh --compare
+
+# The edit loop: the fixed kernel, one boot, tests/testlist-quick.txt on
+# vunplug only, into $(BENCH_OUT)/quick (make check's results stay).
+quick:
+	@$(B)/phases.sh --reset
+	@guest=$$($(B)/build-guest.sh) && \
+	  $(B)/build-kernel.sh fixed "$$guest" && \
+	  export BENCH_RUN=quick BENCH_PARTIAL_TARGETS=1 \
+	    FBDEV_UNPLUG_TARGETS=vunplug-debugfs \
+	    TESTLIST=$(CURDIR)/tests/testlist-quick.txt && \
+	  $(B)/run-vm.sh fixed "$$guest" && \
+	  { $(B)/summary.sh quick tests/fixed-fails.txt; rc=$$?; \
+	    $(B)/phases.sh; $(B)/why.sh quick; exit $$rc; }
 
 kernel kernel-stock:
 	@$(B)/host-deps.sh
@@ -88,6 +101,7 @@ help:
 	@sed -n '/^# /p' README.md | head -n 1; \
 	 echo "make            build kernel + guest, run the tests in QEMU"; \
 	 echo "make check      both kernels (stock 7.2 and with the series) vs expectations"; \
+	 echo "make quick      the edit loop: fixed kernel, a few subtests on vunplug only"; \
 	 echo "make series     write the patch series to out/series"; \
 	 echo "make selftest   show that a panicking or hung guest is reported"; \
 	 echo "make clean / make clean-cache"
