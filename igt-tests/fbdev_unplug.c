@@ -846,12 +846,19 @@ static bool target_wanted(const char *name)
 		return true;
 	copy = strdup(env);
 	igt_assert(copy);
-	/* globs, in order; a leading ! excludes what matches */
+	/*
+	 * Globs, in order; a leading ! excludes what matches. A glob without
+	 * an @ names targets, also in a <subtest>@<target> name.
+	 */
 	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
-		if (*word == '!' && !fnmatch(word + 1, name, 0))
-			wanted = false;
-		else if (*word != '!' && !fnmatch(word, name, 0))
-			wanted = true;
+		bool exclude = *word == '!';
+		const char *glob = exclude ? word + 1 : word;
+		const char *what = name;
+
+		if (!strchr(glob, '@') && strchr(name, '@'))
+			what = strchr(name, '@') + 1;
+		if (!fnmatch(glob, what, 0))
+			wanted = !exclude;
 	}
 	free(copy);
 	return wanted;
