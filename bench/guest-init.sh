@@ -105,7 +105,14 @@ card=
 for c in \$dev/drm/card* \$dev/virtio*/drm/card*; do
 	[ -e "\$c" ] && card=\$c && break
 done
-IGT_DEVICE=drm:/dev/dri/\${card##*/} exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
+# IGT opens only the drivers of its own list with DRIVER_ANY (virtio_gpu
+# is left out on purpose, bochs, cirrus-qemu and qxl are not in it):
+# IGT_FORCE_DRIVER names the card's DRM driver (debugfs dri/N/name).
+minor=\${card##*/card}
+drv=
+[ -n "\$minor" ] && read -r drv rest </sys/kernel/debug/dri/\$minor/name
+IGT_FORCE_DRIVER=\$drv IGT_DEVICE=drm:/dev/dri/\${card##*/} \\
+	exec /usr/libexec/igt-gpu-tools/core_hotunplug "\$@"
 WRAP
 	chmod +x "$w"
 done
