@@ -87,24 +87,25 @@ for d in /sys/bus/pci/devices/*; do
 	read -r v <"\$d/vendor"; read -r p <"\$d/device"; read -r c <"\$d/class"
 	[ "\$v:\$p:\${c%??}" = "$id" ] && dev=\$d
 done
+# IGT's filter by the card's node: its card is under the PCI device, or
+# under its virtio device.
+find_card() {
+	card=
+	for c in \$dev/drm/card* \$dev/virtio*/drm/card*; do
+		[ -e "\$c" ] && card=\$c && return 0
+	done
+	return 1
+}
 case " \$* " in
-*" --list-subtests "*) ;;
+*" --list-subtests "*) find_card ;;
 *) for m in \$dev/modalias \$dev/virtio*/modalias; do
 	[ -f "\$m" ] && read -r alias <"\$m" && modprobe -q -b "\$alias"
    done
    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	for c in \$dev/drm/card* \$dev/virtio*/drm/card*; do
-		[ -e "\$c" ] && break 2
-	done
+	find_card && break
 	sleep 0.5
    done ;;
 esac
-# IGT's filter by the card's node: its card is under the PCI device, or
-# under its virtio device.
-card=
-for c in \$dev/drm/card* \$dev/virtio*/drm/card*; do
-	[ -e "\$c" ] && card=\$c && break
-done
 # IGT opens only the drivers of its own list with DRIVER_ANY (virtio_gpu
 # is left out on purpose, bochs, cirrus-qemu and qxl are not in it):
 # IGT_FORCE_DRIVER names the card's DRM driver (debugfs dri/N/name).
