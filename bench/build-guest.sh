@@ -35,7 +35,8 @@ fi
 # the examples.
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h \
-	"$BENCH_TOP"/examples/*.c "$BENCH_TOP/bench/igt-abi.sh")
+	"$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/*.c \
+	"$BENCH_TOP/bench/igt-abi.sh")
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
@@ -58,6 +59,14 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
 			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
 			die "compiling examples/$t.c failed"
+	done
+	# The guest init's helpers.
+	for c in "$BENCH_TOP"/bench/guest/*.c; do
+		t=$(basename "$c" .c)
+		cp "$c" "$root/opt/vunplug-bench/src/"
+		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
+			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
+			die "compiling bench/guest/$t.c failed"
 	done
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi

@@ -21,8 +21,11 @@ guest=$2
 # framebuffer, and bochs takes it over when loaded. qxl is the secondary
 # "qxl": QEMU wants qxl-vga as the first display device. Fixed addresses,
 # so that results and core_hotunplug's wrappers name the same device in
-# every run.
-: "${BENCH_DISPLAYS=-device VGA,id=vga,addr=0x4 -device bochs-display,id=bochs-display,addr=0x5 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
+# every run. bochs-display, the one display device QEMU lets device_del
+# remove, sits behind a PCI bridge with ACPI hot-plug; the root bus has
+# none: with it, ACPI made every device of the root bus cost 0.7 s at
+# boot and every rescan 0.9 s (0.4 s without).
+: "${BENCH_DISPLAYS=-global PIIX4_PM.acpi-root-pci-hotplug=off -device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
 # What fbdev_unplug leaves out (README, "What cannot run here, and why"):
 # qxl, whose removal panics stock 7.2 and reports kernel bugs outside the
 # series on ours; QEMU's device_del but for three subtests, since QEMU 7.2
@@ -77,6 +80,37 @@ env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
 		"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
 done >>"$run/job/job.env"
 install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
+install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
+	"$guest/opt/vunplug-bench/core-hotunplug"
+
+# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
+# the binaries of the test list, ours first, then IGT's;
+# core_hotunplug_<device> runs IGT's core_hotunplug on one device.
+mkdir -p "$run/job/testroot"
+bins=$(sed -n 's/^igt@\([^@]*\).*/\1/p' "$run/job/testlist" | sort -u)
+for b in $bins; do
+	case $b in
+	core_hotunplug_*) ln -s /opt/vunplug-bench/core-hotunplug "$run/job/testroot/$b" ;;
+	*)
+		for d in /opt/vunplug-bench/bin /usr/libexec/igt-gpu-tools; do
+			if [ -x "$guest$d/$b" ]; then
+				ln -s "$d/$b" "$run/job/testroot/$b"
+				break
+			fi
+		done
+		[ -L "$run/job/testroot/$b" ] ||
+			die "test binary $b of $TESTLIST is neither in igt-tests/ nor in the guest's IGT"
+		;;
+	esac
+done
+{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
+# The shared libraries that igt_runner and these binaries load: the guest
+# copies them into RAM before the first test.
+ramlibs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
+	$(readlink "$run/job/testroot"/*); do
+	chroot "$guest" ldd "$b" 2>/dev/null || true	# scripts have none
+done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')
+echo "BENCH_RAMLIBS='$ramlibs'" >>"$run/job/job.env"
 
 # QEMU's monitor for the guest: a virtio-serial port whose chardev
 # connects to QEMU's own QMP socket (real hot-unplug, device_del, from

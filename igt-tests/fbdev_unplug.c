@@ -122,6 +122,7 @@
 #include "igt_kmod.h"
 #endif
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -180,8 +181,10 @@ struct target {
 	enum removal how;
 	char bdf[16];		/* PCI paths: the device's address */
 	char driver[32];	/* PCI paths: its driver */
-	char qdev_id[64];	/* REMOVE_QEMU: QEMU's id of the device ... */
-	char qdev_type[64];	/* ... and its QEMU device type */
+	char qdev_id[64];	/* REMOVE_QEMU: QEMU's id of the device, ... */
+	char qdev_type[64];	/* ... its QEMU device type, ... */
+	char qdev_bus[64];	/* ... the bridge it is behind ("": root bus) */
+	char qpath[64];		/* ... and QEMU's path of its bus, "0000:00:" */
 };
 
 /* One device of a target and, once opened, its fbdev node and mapping. */
@@ -613,20 +616,71 @@ static bool qmp_open(void)
 	return false;
 }
 
-/* QEMU's id of the device in PCI slot @slot of bus 0, from query-pci. */
-static bool qmp_slot_id(int slot, char *id, size_t size)
+/*
+ * The JSON object of @json that encloses @pos: its opening brace, and in
+ * @end its closing one. (QMP replies hold no braces inside strings here.)
+ */
+static const char *json_object_at(const char *json, const char *pos, const char **end)
 {
-	const char *p = qmp_reply;
+	const char *p = pos;
+	int depth = 0;
 
-	if (!qmp_cmd("\"execute\": \"query-pci\""))
-		return false;
-	/* each device object has "qdev_id": "...", then its "slot": N */
+	while (p > json) {
+		p--;
+		if (*p == '}')
+			depth++;
+		else if (*p == '{' && depth-- == 0)
+			break;
+	}
+	if (*p != '{' || depth != -1)
+		return NULL;
+	depth = 0;
+	for (*end = p; **end; (*end)++) {
+		if (**end == '{')
+			depth++;
+		else if (**end == '}' && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Member @name of the object from @obj to @end (not of the objects nested
+ * in it): a pointer to its value, or NULL.
+ */
+static const char *json_member(const char *obj, const char *end, const char *name)
+{
+	size_t len = strlen(name);
+	int depth = 0;
+
+	for (const char *p = obj + 1; p < end; p++) {
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (depth == 0 && *p == '"' && !strncmp(p + 1, name, len) &&
+			 !strncmp(p + 1 + len, "\": ", 3))
+			return p + len + 4;
+	}
+	return NULL;
+}
+
+/*
+ * QEMU's id of the device at PCI @bus and @slot, from @pci (query-pci's
+ * reply, where bridges nest the devices behind them).
+ */
+static bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size)
+{
+	const char *p = pci;
+
 	while ((p = strstr(p, "\"qdev_id\": \""))) {
-		const char *q, *name = p + strlen("\"qdev_id\": \"");
+		const char *end, *obj = json_object_at(pci, p, &end);
+		const char *b = obj ? json_member(obj, end, "bus") : NULL;
+		const char *s = obj ? json_member(obj, end, "slot") : NULL;
+		const char *name = p + strlen("\"qdev_id\": \"");
 		int n = strcspn(name, "\"");
 
-		q = strstr(name, "\"slot\": ");
-		if (q && atoi(q + strlen("\"slot\": ")) == slot && n > 0) {
+		if (b && s && isdigit(*b) && atoi(b) == bus && atoi(s) == slot && n > 0) {
 			snprintf(id, size, "%.*s", n, name);
 			return true;
 		}
@@ -636,17 +690,19 @@ static bool qmp_slot_id(int slot, char *id, size_t size)
 }
 
 /*
- * Whether @slot holds a device (in @pci, query-pci's reply) or the memory
- * of one that QEMU has not freed (in @ramblocks, "info ramblock").
+ * Whether @slot of @bus holds a device (in @pci, query-pci's reply) or
+ * the memory of one that QEMU has not freed (in @ramblocks, "info
+ * ramblock", whose blocks are named after QEMU's path of their device:
+ * @qpath with the slot for @slot).
  */
-static bool qmp_slot_taken(const char *pci, const char *ramblocks, int slot)
+static bool qmp_slot_taken(const char *pci, const char *ramblocks, int bus, int slot,
+			   const char *qpath)
 {
-	char used[32];
+	char id[64], used[96];
 
-	snprintf(used, sizeof(used), "\"slot\": %d,", slot);
-	if (strstr(pci, used))
+	if (qmp_pci_id(pci, bus, slot, id, sizeof(id)))
 		return true;
-	snprintf(used, sizeof(used), "0000:00:%02x.", slot);
+	snprintf(used, sizeof(used), "%s%02x.0/", qpath, slot);
 	return strstr(ramblocks, used) != NULL;
 }
 
@@ -746,6 +802,38 @@ static const char *qemu_device_name(unsigned long vendor, unsigned long device,
 		    names[i].class == class >> 8)
 			return names[i].name;
 	return NULL;
+}
+
+/* The PCI bridge that @bdf is behind; false on a root bus. */
+static bool pci_bridge_of(const char *bdf, char *bridge, size_t size)
+{
+	char path[PATH_MAX], real[PATH_MAX], *parent;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!realpath(path, real) || !(parent = strrchr(real, '/')))
+		return false;
+	*parent = '\0';
+	parent = strrchr(real, '/');
+	if (!parent || !strncmp(parent + 1, "pci", 3))
+		return false;	/* /sys/devices/pci<domain>:<bus> */
+	snprintf(bridge, size, "%s", parent + 1);
+	return true;
+}
+
+/*
+ * QEMU's path of the device at @bdf, as it names the device's memory: the
+ * root bus address of the first bridge, then ":<slot>.<fn>" per bus.
+ */
+static void qemu_dev_path(const char *bdf, char *out, size_t size)
+{
+	char bridge[16];
+
+	if (!pci_bridge_of(bdf, bridge, sizeof(bridge))) {
+		snprintf(out, size, "%s", bdf);
+		return;
+	}
+	qemu_dev_path(bridge, out, size);
+	snprintf(out + strlen(out), size - strlen(out), ":%s", bdf + 8);
 }
 
 /* Whether ACPI hotplug (acpiphp) manages the slot of @bdf. */
@@ -848,15 +936,21 @@ static bool target_wanted(const char *name)
 	igt_assert(copy);
 	/*
 	 * Globs, in order; a leading ! excludes what matches. A glob without
-	 * an @ names targets, also in a <subtest>@<target> name.
+	 * an @ names targets, also in a <subtest>@<target> name; one with an
+	 * @ wants the targets its <target> part matches for some subtest.
 	 */
 	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
 		bool exclude = *word == '!';
 		const char *glob = exclude ? word + 1 : word;
 		const char *what = name;
 
-		if (!strchr(glob, '@') && strchr(name, '@'))
+		if (!strchr(glob, '@') && strchr(name, '@')) {
 			what = strchr(name, '@') + 1;
+		} else if (strchr(glob, '@') && !strchr(name, '@')) {
+			if (exclude)
+				continue;	/* only for some subtests */
+			glob = strrchr(glob, '@') + 1;
+		}
 		if (!fnmatch(glob, what, 0))
 			wanted = !exclude;
 	}
@@ -989,13 +1083,19 @@ static bool pci_card_ready(struct pci_wait *w)
 	return w->card >= 0 && pci_has_fb(w->bdf);
 }
 
-/* device_add of the deleted device into a free hotplug slot. */
+/*
+ * device_add of the deleted device into a free hotplug slot of the bus it
+ * was on.
+ */
 static void qemu_device_readd(struct target *t)
 {
-	char cmd[512], id[64], path[64], *pci;
-	int slot = -1;
+	char cmd[512], id[64], bus[96] = "", path[PATH_MAX], addr[32], *pci;
+	struct dirent *de;
+	int slot = -1, busnr;
+	DIR *dir;
 
 	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
+	igt_assert(sscanf(t->bdf, "%*x:%x:", &busnr) == 1);
 	/*
 	 * QEMU 7.2 never finalizes an unplugged display device (no
 	 * DEVICE_DELETED event; its memory stays registered under the old
@@ -1007,24 +1107,38 @@ static void qemu_device_readd(struct target *t)
 	igt_assert(pci);
 	igt_assert_f(qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"),
 		     "info ramblock: %s\n", qmp_reply);
-	for (int s = 3; s < 32 && slot < 0; s++) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%d", s);
-		if (path_exists(path) && !qmp_slot_taken(pci, qmp_reply, s))
+	dir = opendir("/sys/bus/pci/slots");
+	while (dir && (de = readdir(dir))) {
+		int s;
+
+		/* a hotplug slot's address is <domain>:<bus>:<slot> */
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
+		if (de->d_name[0] == '.' || !read_text(path, addr, sizeof(addr)) ||
+		    strncmp(addr, t->bdf, 8) || sscanf(addr + 8, "%x", &s) != 1)
+			continue;
+		if ((slot < 0 || s < slot) &&
+		    !qmp_slot_taken(pci, qmp_reply, busnr, s, t->qpath))
 			slot = s;
 	}
+	if (dir)
+		closedir(dir);
 	free(pci);
-	igt_assert_f(slot >= 0, "no free hotplug slot left to add %s back\n",
-		     t->qdev_type);
+	igt_assert_f(slot >= 0, "no free hotplug slot left on bus %.7s to add %s back\n",
+		     t->bdf, t->qdev_type);
 	snprintf(id, sizeof(id), "%.*s.s%d", (int)strcspn(t->qdev_id, "."),
 		 t->qdev_id, slot);
+	if (t->qdev_bus[0])
+		snprintf(bus, sizeof(bus), ", \"bus\": \"%s\"", t->qdev_bus);
 	snprintf(cmd, sizeof(cmd),
-		 "\"execute\": \"device_add\", \"arguments\": {\"driver\": \"%s\", \"id\": \"%s\", \"addr\": \"%#x\"}",
-		 t->qdev_type, id, slot);
-	igt_assert_f(qmp_cmd(cmd), "device_add %s,id=%s,addr=%#x: %s\n",
-		     t->qdev_type, id, slot, qmp_reply);
-	igt_debug("QEMU: device_add %s,id=%s,addr=%#x\n", t->qdev_type, id, slot);
+		 "\"execute\": \"device_add\", \"arguments\": {\"driver\": \"%s\", \"id\": \"%s\"%s, \"addr\": \"%#x\"}",
+		 t->qdev_type, id, bus, slot);
+	igt_assert_f(qmp_cmd(cmd), "device_add %s,id=%s%s%s,addr=%#x: %s\n",
+		     t->qdev_type, id, t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus,
+		     slot, qmp_reply);
+	igt_debug("QEMU: device_add %s,id=%s%s%s,addr=%#x\n", t->qdev_type, id,
+		  t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus, slot);
 	snprintf(t->qdev_id, sizeof(t->qdev_id), "%s", id);
-	snprintf(t->bdf, sizeof(t->bdf), "0000:00:%02x.0", slot);
+	snprintf(t->bdf + 8, sizeof(t->bdf) - 8, "%02x.0", slot & 0x1f);
 }
 
 /* Brings a PCI target's device back (if gone) and waits for its fb. */
@@ -1287,15 +1401,31 @@ static bool gone(struct gone_wait *w)
 /* QEMU device_del of a PCI target's device; returns once the guest let go. */
 static void qemu_device_del(struct target *t)
 {
+	char cmd[256], bridge[16], *pci;
 	struct gone_wait w;
-	char cmd[256];
-	int slot;
+	int bus, slot;
 
 	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
-	igt_assert(sscanf(t->bdf, "%*x:%*x:%x.", &slot) == 1);
-	igt_assert_f(qmp_slot_id(slot, t->qdev_id, sizeof(t->qdev_id)),
-		     "QEMU's query-pci has no device id for slot %#x: %.300s\n",
-		     slot, qmp_reply);
+	igt_assert(sscanf(t->bdf, "%*x:%x:%x.", &bus, &slot) == 2);
+	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
+	pci = strdup(qmp_reply);
+	igt_assert(pci);
+	igt_assert_f(qmp_pci_id(pci, bus, slot, t->qdev_id, sizeof(t->qdev_id)),
+		     "QEMU's query-pci has no device id for %s: %.300s\n", t->bdf, pci);
+	/* behind a bridge, device_add names the bridge's bus (its id) */
+	t->qdev_bus[0] = '\0';
+	snprintf(t->qpath, sizeof(t->qpath), "%.8s", t->bdf);
+	if (pci_bridge_of(t->bdf, bridge, sizeof(bridge))) {
+		int bbus, bslot;
+
+		igt_assert(sscanf(bridge, "%*x:%x:%x.", &bbus, &bslot) == 2);
+		igt_assert_f(qmp_pci_id(pci, bbus, bslot, t->qdev_bus, sizeof(t->qdev_bus)),
+			     "QEMU's query-pci has no id for the bridge %s of %s\n",
+			     bridge, t->bdf);
+		qemu_dev_path(bridge, t->qpath, sizeof(t->qpath) - 1);
+		strcat(t->qpath, ":");
+	}
+	free(pci);
 	snprintf(cmd, sizeof(cmd),
 		 "\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/%s\", \"property\": \"type\"}",
 		 t->qdev_id);
