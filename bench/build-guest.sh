@@ -5,7 +5,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-phase_t0=$(date +%s)
+phase_t0=$(now)
 root=$(guest_root)
 if [ ! -f "$root/.bench-ready" ]; then
 	pkgs=$(grep -v '^#' "$BENCH_TOP/bench/guest-packages.txt" | tr -s ' \n' ',' | sed 's/,$//')

@@ -11,7 +11,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-phase_t0=$(date +%s)
+phase_t0=$(now)
 variant=$1
 guest=${2:-}
 # Modules are installed into the guest root only, never into the host.
@@ -32,20 +32,43 @@ out=$tree/o
 patches=$(series_patches $kinds)
 newfiles=$(new_files)
 
-# Cache key of everything that shapes this build.
-key=$( {
+# Cache keys: of what shapes the source tree and its configuration (the
+# new files by name), and of everything that shapes the build.
+tree_key=$( {
 	printf '%s %s\n' "$src" "$variant"
 	[ -n "${KERNEL_SRC:-}" ] && (cd "$src" && git describe --always --dirty 2>/dev/null || true)
 	cd "$BENCH_TOP"
 	for p in $patches; do cat "patches/$p"; done
-	cat $newfiles bench/kernel.config bench/build-kernel.sh
+	cat bench/kernel.config bench/build-kernel.sh
+	printf '%s\n' $newfiles
 } | sha256sum | cut -c1-16)
+key=$( {
+	printf '%s\n' "$tree_key"
+	cd "$BENCH_TOP"
+	cat $newfiles
+} | sha256sum | cut -c1-16)
+
+kmake() {
+	make -C "$tree" O="$out" -j"$JOBS" \
+		CC="ccache gcc" HOSTCC="ccache gcc" \
+		KBUILD_BUILD_TIMESTAMP="bench" KBUILD_BUILD_USER=bench \
+		KBUILD_BUILD_HOST=bench "$@"
+}
 
 if [ -f "$out/.bench-key" ] && [ "$(cat "$out/.bench-key")" = "$key" ] &&
    [ -f "$out/arch/x86/boot/bzImage" ]; then
 	say "kernel[$variant]: up to date ($tree)"
+elif [ -f "$out/.bench-tree-key" ] && [ "$(cat "$out/.bench-tree-key")" = "$tree_key" ] &&
+     [ -f "$out/arch/x86/boot/bzImage" ]; then
+	# The edit loop: only the contents of new files changed. Copy those
+	# that differ (the others keep their mtimes) and build.
+	changed=$(cd "$BENCH_TOP" && for f in $newfiles; do
+		cmp -s "$f" "$tree/$f" || { cp "$f" "$tree/$f" && printf ' %s' "$f"; }
+	done)
+	say "kernel[$variant]: changed:$changed"
 else
 	say "kernel[$variant]: preparing source tree from $src"
+	rm -f "$out/.bench-tree-key"
 	mkdir -p "$tree"
 	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
 		"$src/" "$tree/"
@@ -81,12 +104,6 @@ else
 	{ cat "$BENCH_TOP/bench/kernel.config"
 	  printf 'CONFIG_LOCALVERSION="-vunplug-%s"\n' "$variant"
 	  printf 'CONFIG_LOCALVERSION_AUTO=n\n'; } >"$frag"
-	kmake() {
-		make -C "$tree" O="$out" -j"$JOBS" \
-			CC="ccache gcc" HOSTCC="ccache gcc" \
-			KBUILD_BUILD_TIMESTAMP="bench" KBUILD_BUILD_USER=bench \
-			KBUILD_BUILD_HOST=bench "$@"
-	}
 	kmake -s KCONFIG_ALLCONFIG="$frag" allnoconfig >"$out/.bench-config.log" 2>&1 ||
 		die "allnoconfig failed (see $out/.bench-config.log)"
 	kmake -s olddefconfig >>"$out/.bench-config.log" 2>&1 ||
@@ -105,7 +122,10 @@ else
 	done <"$frag"
 	[ -z "$dropped" ] ||
 		die "kernel config: options dropped by Kconfig (missing dependencies?):$dropped"
-
+	printf '%s\n' "$tree_key" >"$out/.bench-tree-key"
+fi
+if [ "$(cat "$out/.bench-key" 2>/dev/null)" != "$key" ] ||
+   [ ! -f "$out/arch/x86/boot/bzImage" ]; then
 	say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
 	t0=$(date +%s)
 	kmake bzImage modules >"$out/.bench-build.log" 2>&1 || {

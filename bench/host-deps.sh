@@ -4,7 +4,7 @@
 # archive by package name, or stop with one line saying what to install.
 set -eu
 . "$(dirname "$0")/lib.sh"
-phase_t0=$(date +%s)
+phase_t0=$(now)
 
 # command:package pairs
 need="make:make gcc:gcc ld:binutils flex:flex bison:bison bc:bc perl:perl

@@ -18,7 +18,13 @@ say() {
 # them as the run's phase table.
 phase() {
 	mkdir -p "$BENCH_OUT"
-	printf '%s|%s\n' "$1" "$(( ${3:-$(date +%s)} - $2 ))" >>"$BENCH_OUT/phases.txt"
+	awk -v n="$1" -v a="$2" -v b="${3:-$(now)}" \
+		'BEGIN { printf "%s|%.1f\n", n, b - a }' >>"$BENCH_OUT/phases.txt"
+}
+
+# Seconds since the epoch, to the millisecond (phase's start and end).
+now() {
+	date +%s.%3N
 }
 
 die() {

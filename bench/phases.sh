@@ -8,12 +8,14 @@ set -eu
 if [ "${1:-}" = --reset ]; then
 	mkdir -p "$BENCH_OUT"
 	: >"$BENCH_OUT/phases.txt"
-	date +%s >"$BENCH_OUT/phases.start"
+	now >"$BENCH_OUT/phases.start"
 	exit 0
 fi
 [ -s "$BENCH_OUT/phases.txt" ] || exit 0
 echo
 echo "Phases of this run (seconds):"
-awk -F'|' '{ printf "  %-40s %6d\n", $1, $2 }' "$BENCH_OUT/phases.txt"
+awk -F'|' '{ printf "  %-52s %8s\n", $1, $2 }' "$BENCH_OUT/phases.txt"
 [ -f "$BENCH_OUT/phases.start" ] &&
-	printf '  %-40s %6d\n' "total" "$(( $(date +%s) - $(cat "$BENCH_OUT/phases.start") ))"
+	awk -v a="$(cat "$BENCH_OUT/phases.start")" -v b="$(now)" \
+		'BEGIN { printf "  %-52s %8.1f\n", "total", b - a }'
+exit 0

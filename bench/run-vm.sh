@@ -124,10 +124,11 @@ rm -f "$qmp"
 # model (bench/accel.sh, cached per host kernel and QEMU version).
 accel=${BENCH_ACCEL:-}
 if [ -z "$accel" ]; then
-	t_probe=$(date +%s)
+	t_probe=$(now)
 	accel=$("$BENCH_TOP/bench/accel.sh" "$kernel")
 	# Only the first run on a host probes; then it is a phase of its own.
-	[ $(( $(date +%s) - t_probe )) -lt 2 ] || phase "KVM probe" "$t_probe"
+	awk -v a="$t_probe" -v b="$(now)" 'BEGIN { exit !(b - a >= 2) }' &&
+		phase "KVM probe" "$t_probe"
 fi
 case $accel in
 kvm) cpu="-accel kvm -cpu host" ;;
@@ -138,6 +139,7 @@ esac
 
 say "boot: $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
 t0=$(date +%s)
+t0_ms=$(now)
 # shellcheck disable=SC2086
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
@@ -178,12 +180,13 @@ while :; do
 				sed 's/^/    guest: /' || true
 			[ -n "$t_first" ] ||
 				! printf '%s\n' "$new" | grep -aqE '\[0*1/[0-9]+\]' ||
-				t_first=$(date +%s)
+				t_first=$(now)
 			seen=$total
 		fi
 	fi
 	[ "$status" = running ] || break
-	sleep 1
+	# finely until the first test, for the boot's phase
+	if [ -n "$t_first" ]; then sleep 1; else sleep 0.2; fi
 done
 wait "$qpid" 2>/dev/null || true
 trap - INT TERM HUP
@@ -191,10 +194,10 @@ elapsed=$(( $(date +%s) - t0 ))
 printf '%s\n' "$elapsed" >"$run/vm-seconds"
 name=${BENCH_RUN:-$variant}
 if [ -n "$t_first" ]; then
-	phase "boot to first test ($name)" "$t0" "$t_first"
+	phase "boot to first test ($name)" "$t0_ms" "$t_first"
 	phase "tests ($name)" "$t_first"
 else
-	phase "VM, no test started ($name)" "$t0"
+	phase "VM, no test started ($name)" "$t0_ms"
 fi
 
 # Results: igt_runner writes results.json when it completes; otherwise
@@ -210,6 +213,12 @@ if [ -d "$igt" ] && [ ! -f "$igt/results.json" ]; then
 	rm -rf "$tmp"
 fi
 [ -f "$igt/results.json" ] && cp "$igt/results.json" "$run/results.json"
+# igt_runner's own cost per test, in the phase table
+# shellcheck disable=SC2046
+set -- $("$BENCH_TOP/bench/overhead.sh" "$run")
+[ $# -eq 3 ] &&
+	printf '%s|%s (mean %s)\n' "igt_runner overhead per test, median ($name)" "$1" "$2" \
+		>>"$BENCH_OUT/phases.txt"
 
 if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
 	say "boot: guest finished in $elapsed s"

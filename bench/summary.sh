@@ -9,7 +9,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-phase_t0=$(date +%s)
+phase_t0=$(now)
 variant=$1
 expect=$2
 run=$BENCH_OUT/$variant

@@ -927,30 +927,38 @@ static void pci_bring_back(void)
 static bool target_wanted(const char *name)
 {
 	const char *env = getenv("FBDEV_UNPLUG_TARGETS");
+	bool pair = strchr(name, '@') != NULL;
 	char *copy, *word, *save = NULL;
 	bool wanted = false;
 
 	if (!env || !*env)
 		return true;
-	copy = strdup(env);
-	igt_assert(copy);
 	/*
 	 * Globs, in order; a leading ! excludes what matches. A glob without
 	 * an @ names targets, also in a <subtest>@<target> name; one with an
-	 * @ wants the targets its <target> part matches for some subtest.
+	 * @ names subtests on targets. A bare target name is only matched
+	 * against the globs without an @. Where no glob includes anything
+	 * (of a bare name: no glob without an @), everything starts wanted.
 	 */
+	wanted = true;
+	for (const char *p = env + strspn(env, " ,"); *p; p += strspn(p, " ,")) {
+		size_t len = strcspn(p, " ,");
+
+		if (*p != '!' && (pair || !memchr(p, '@', len)))
+			wanted = false;
+		p += len;
+	}
+	copy = strdup(env);
+	igt_assert(copy);
 	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
 		bool exclude = *word == '!';
 		const char *glob = exclude ? word + 1 : word;
 		const char *what = name;
 
-		if (!strchr(glob, '@') && strchr(name, '@')) {
+		if (strchr(glob, '@') && !pair)
+			continue;
+		if (!strchr(glob, '@') && pair)
 			what = strchr(name, '@') + 1;
-		} else if (strchr(glob, '@') && !strchr(name, '@')) {
-			if (exclude)
-				continue;	/* only for some subtests */
-			glob = strrchr(glob, '@') + 1;
-		}
 		if (!fnmatch(glob, what, 0))
 			wanted = !exclude;
 	}

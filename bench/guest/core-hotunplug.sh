@@ -50,7 +50,7 @@ case " $* " in
 	for m in "$dev"/modalias "$dev"/virtio*/modalias; do
 		[ -f "$m" ] && read -r alias <"$m" && modprobe -q -b "$alias"
 	done
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		find_card && break
 		sleep 0.5
 	done
