@@ -666,8 +666,9 @@ static const char *json_member(const char *obj, const char *end, const char *nam
 }
 
 /*
- * QEMU's id of the device at PCI @bus and @slot, from @pci (query-pci's
- * reply, where bridges nest the devices behind them).
+ * Whether @pci (query-pci's reply, where bridges nest the devices behind
+ * them) has a device at PCI @bus and @slot, and its QEMU id ("" for the
+ * devices a machine has built in).
  */
 static bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size)
 {
@@ -680,7 +681,7 @@ static bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size
 		const char *name = p + strlen("\"qdev_id\": \"");
 		int n = strcspn(name, "\"");
 
-		if (b && s && isdigit(*b) && atoi(b) == bus && atoi(s) == slot && n > 0) {
+		if (b && s && isdigit(*b) && atoi(b) == bus && atoi(s) == slot) {
 			snprintf(id, size, "%.*s", n, name);
 			return true;
 		}
@@ -1418,8 +1419,9 @@ static void qemu_device_del(struct target *t)
 	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
 	pci = strdup(qmp_reply);
 	igt_assert(pci);
-	igt_assert_f(qmp_pci_id(pci, bus, slot, t->qdev_id, sizeof(t->qdev_id)),
-		     "QEMU's query-pci has no device id for %s: %.300s\n", t->bdf, pci);
+	igt_assert_f(qmp_pci_id(pci, bus, slot, t->qdev_id, sizeof(t->qdev_id)) &&
+		     t->qdev_id[0], "QEMU's query-pci has no device id for %s: %.300s\n",
+		     t->bdf, pci);
 	/* behind a bridge, device_add names the bridge's bus (its id) */
 	t->qdev_bus[0] = '\0';
 	snprintf(t->qpath, sizeof(t->qpath), "%.8s", t->bdf);
@@ -1427,8 +1429,8 @@ static void qemu_device_del(struct target *t)
 		int bbus, bslot;
 
 		igt_assert(sscanf(bridge, "%*x:%x:%x.", &bbus, &bslot) == 2);
-		igt_assert_f(qmp_pci_id(pci, bbus, bslot, t->qdev_bus, sizeof(t->qdev_bus)),
-			     "QEMU's query-pci has no id for the bridge %s of %s\n",
+		igt_assert_f(qmp_pci_id(pci, bbus, bslot, t->qdev_bus, sizeof(t->qdev_bus)) &&
+			     t->qdev_bus[0], "QEMU's query-pci has no id for the bridge %s of %s\n",
 			     bridge, t->bdf);
 		qemu_dev_path(bridge, t->qpath, sizeof(t->qpath) - 1);
 		strcat(t->qpath, ":");
