@@ -36,7 +36,10 @@ newfiles=$(new_files)
 # new files by name), and of everything that shapes the build.
 tree_key=$( {
 	printf '%s %s\n' "$src" "$variant"
-	[ -n "${KERNEL_SRC:-}" ] && (cd "$src" && git describe --always --dirty 2>/dev/null || true)
+	# your tree's commit and uncommitted edits: an edit rebuilds
+	[ -n "${KERNEL_SRC:-}" ] && (cd "$src" && git describe --always --dirty 2>/dev/null &&
+		git diff HEAD 2>/dev/null | sha256sum &&
+		git status --porcelain 2>/dev/null | sha256sum || true)
 	cd "$BENCH_TOP"
 	for p in $patches; do cat "patches/$p"; done
 	cat bench/kernel.config bench/build-kernel.sh
