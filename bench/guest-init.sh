@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # PID 1 of the bench guest: mounts what IGT needs, loads the modules, runs
 # igt_runner over the job's test root, writes the results to the host's
-# share and powers off. Every exec costs about 0.2 s under TCG: builtins
-# where they do. Console lines that start with
-# "bench:" are read by the host.
+# share and powers off. Console lines that start with "bench:" are read by
+# the host. Every exec costs about 0.2 s under TCG: shell builtins
+# wherever they do.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # One helper mounts everything (mount(8) ten times cost 4 s under TCG);
 # the bench share holds the job and takes the results.
