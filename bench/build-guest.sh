@@ -52,21 +52,14 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 			/usr/lib/x86_64-linux-gnu/libigt.so.0 -ldrm -lpthread" \
 			>&2 || die "compiling igt-tests/$t.c failed"
 	done
-	# The examples for fbdev users: plain C, no IGT.
-	for c in "$BENCH_TOP"/examples/*.c; do
+	# The examples for fbdev users and the guest init's helpers: plain C,
+	# no IGT.
+	for c in "$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/*.c; do
 		t=$(basename "$c" .c)
 		cp "$c" "$root/opt/vunplug-bench/src/"
 		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
 			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
-			die "compiling examples/$t.c failed"
-	done
-	# The guest init's helpers.
-	for c in "$BENCH_TOP"/bench/guest/*.c; do
-		t=$(basename "$c" .c)
-		cp "$c" "$root/opt/vunplug-bench/src/"
-		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
-			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
-			die "compiling bench/guest/$t.c failed"
+			die "compiling ${c#"$BENCH_TOP"/} failed"
 	done
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
