@@ -47,7 +47,7 @@ if [ ! -f "$cache" ]; then
 				[ -s "$dir/console" ] || [ "$secs" -lt "$BENCH_KVM_PROBE_SILENT" ] || break
 				sleep 0.5
 			done
-			kill_wait=$(kill -0 "$pid" 2>/dev/null && echo running || echo exited)
+			qemu_state=$(kill -0 "$pid" 2>/dev/null && echo running || echo exited)
 			kill "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
 			secs=$(( $(date +%s) - t0 ))
@@ -55,7 +55,7 @@ if [ ! -f "$cache" ]; then
 				echo "kvm -cpu $cpu: no root after ${secs} s: the guest boots, chosen" >>"$dir/reasons"
 				choice="kvm $cpu"
 				break
-			elif [ "$kill_wait" = exited ] && [ -s "$dir/qemu" ]; then
+			elif [ "$qemu_state" = exited ] && [ -s "$dir/qemu" ]; then
 				echo "kvm -cpu $cpu: refused by QEMU: $(head -n 1 "$dir/qemu")" >>"$dir/reasons"
 			elif [ -s "$dir/console" ]; then
 				echo "kvm -cpu $cpu: slow: the guest printed but did not reach its root in ${secs} s" >>"$dir/reasons"
