@@ -929,28 +929,21 @@ static bool target_wanted(const char *name)
 {
 	const char *env = getenv("FBDEV_UNPLUG_TARGETS");
 	bool pair = strchr(name, '@') != NULL;
+	bool includes = false, matched = false, wanted = false;
 	char *copy, *word, *save = NULL;
-	bool wanted = false;
 
 	if (!env || !*env)
 		return true;
-	/*
-	 * Globs, in order; a leading ! excludes what matches. A glob without
-	 * an @ names targets, also in a <subtest>@<target> name; one with an
-	 * @ names subtests on targets. A bare target name is only matched
-	 * against the globs without an @. Where no glob includes anything
-	 * (of a bare name: no glob without an @), everything starts wanted.
-	 */
-	wanted = true;
-	for (const char *p = env + strspn(env, " ,"); *p; p += strspn(p, " ,")) {
-		size_t len = strcspn(p, " ,");
-
-		if (*p != '!' && (pair || !memchr(p, '@', len)))
-			wanted = false;
-		p += len;
-	}
 	copy = strdup(env);
 	igt_assert(copy);
+	/*
+	 * Globs, in order; a leading ! excludes what matches, and the last
+	 * glob that matches decides. A glob without an @ names targets, also
+	 * in a <subtest>@<target> name; one with an @ names subtests on
+	 * targets and is not matched against a bare target name. What no
+	 * glob matches is wanted only if none of the globs that apply to it
+	 * includes anything.
+	 */
 	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
 		bool exclude = *word == '!';
 		const char *glob = exclude ? word + 1 : word;
@@ -960,11 +953,14 @@ static bool target_wanted(const char *name)
 			continue;
 		if (!strchr(glob, '@') && pair)
 			what = strchr(name, '@') + 1;
-		if (!fnmatch(glob, what, 0))
+		includes |= !exclude;
+		if (!fnmatch(glob, what, 0)) {
+			matched = true;
 			wanted = !exclude;
+		}
 	}
 	free(copy);
-	return wanted;
+	return matched ? wanted : !includes;
 }
 
 static struct target *target_push(const char *device, const char *path,
