@@ -1,44 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# igt_runner's overhead per test of one run: between the starts of two
-# consecutive tests (igt_runner's "[N/M]" console lines), what the first
-# test's own subtest time does not account for: exec, library loading,
-# IGT's start, fixtures, exit, igt_runner writing the results.
-# Usage: overhead.sh RUN_DIR  -> "MEDIAN MEAN TESTS", seconds per test
-# (nothing if the run has fewer than two tests). The median is igt_runner's
-# own cost; the mean adds the fixtures of tests that do much outside their
-# subtests (core_hotunplug: module loads, health checks).
+# igt_runner's overhead per test of one run: the time from the start of
+# the first test to igt_runner's exit (console lines: igt_runner's first
+# "[1/M]" line and guest-init's "igt_runner exited", both stamped with
+# the guest's boot clock) that the subtests' own times do not account
+# for, divided by the number of tests (the subtests of the test list).
+# It is everything igt_runner adds: exec, library loading, IGT's start,
+# fixtures outside the subtests, exit, dmesg collection, writing the
+# results, and writing results.json at the end.
+# Usage: overhead.sh RUN_DIR -> "MEAN TESTS OUTSIDE" (seconds per test,
+# tests, seconds outside the subtests), nothing if the run did not end.
 set -eu
 run=$1
 [ -f "$run/results.json" ] && [ -f "$run/console.log" ] || exit 0
+first=$(sed -n 's/^\[ *\([0-9.]*\)\] \[0*1\/[0-9]*\] .*/\1/p' "$run/console.log" | head -n 1)
+last=$(sed -n 's/^bench: at \([0-9.]*\) s: igt_runner exited.*/\1/p' "$run/console.log" | tail -n 1)
+[ -n "$first" ] && [ -n "$last" ] || exit 0
+# A subtest that timed out, crashed or never finished has no reliable
+# time of its own: all of it counts as overhead.
 jq -r '.tests | to_entries[] | select(.key | split("@") | length == 3) |
-	"\(.key) \(.value.time.end - .value.time.start)"' "$run/results.json" |
-awk -v console="$run/console.log" '
-	{ dur[$1] = $2 }
-	END {
-		n = 0
-		while ((getline line < console) > 0) {
-			gsub(/\r/, "", line)
-			if (line !~ /^\[ *[0-9.]+\] \[[0-9]+\/[0-9]+\] \([^)]*\) [^ ]+ \(.*\)$/)
-				continue
-			t = line; sub(/^\[ */, "", t); sub(/\].*/, "", t)
-			bin = line; sub(/^[^)]*\) /, "", bin); sub(/ .*/, "", bin)
-			sub_ = line; sub(/.* \(/, "", sub_); sub(/\)$/, "", sub_)
-			start[n] = t; name[n] = "igt@" bin "@" sub_; n++
-		}
-		for (i = 0; i + 1 < n; i++) {
-			if (!(name[i] in dur))
-				continue
-			o[m++] = start[i + 1] - start[i] - dur[name[i]]
-			sum += o[m - 1]
-		}
-		if (!m)
-			exit
-		# insertion sort: a few hundred values at most
-		for (i = 1; i < m; i++)
-			for (j = i; j > 0 && o[j - 1] > o[j]; j--) {
-				v = o[j]; o[j] = o[j - 1]; o[j - 1] = v
-			}
-		med = m % 2 ? o[(m - 1) / 2] : (o[m / 2 - 1] + o[m / 2]) / 2
-		printf "%.2f %.2f %d\n", med, sum / m, m
-	}'
+	if (.value.result | test("^(timeout|incomplete|crash|abort|notrun)$"))
+	then 0 else .value.time.end - .value.time.start end' "$run/results.json" |
+awk -v wall="$(awk -v a="$first" -v b="$last" 'BEGIN { print b - a }')" '
+	{ own += $1; n++ }
+	END { if (n) printf "%.2f %d %.1f\n", (wall - own) / n, n, wall - own }'

@@ -217,7 +217,8 @@ fi
 # shellcheck disable=SC2046
 set -- $("$BENCH_TOP/bench/overhead.sh" "$run")
 [ $# -eq 3 ] &&
-	printf '%s|%s (mean %s)\n' "igt_runner overhead per test, median ($name)" "$1" "$2" \
+	printf '%s|%s (%s tests, %s s outside the subtests)\n' \
+		"igt_runner overhead per test ($name)" "$1" "$2" "$3" \
 		>>"$BENCH_OUT/phases.txt"
 
 if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
