@@ -1095,6 +1095,7 @@ static bool pci_card_ready(struct pci_wait *w)
 static void qemu_device_readd(struct target *t)
 {
 	char cmd[512], id[64], bus[96] = "", path[PATH_MAX], addr[32], *pci;
+	char old[sizeof(t->bdf)];
 	struct dirent *de;
 	int slot = -1, busnr;
 	DIR *dir;
@@ -1142,8 +1143,20 @@ static void qemu_device_readd(struct target *t)
 		     slot, qmp_reply);
 	igt_debug("QEMU: device_add %s,id=%s%s%s,addr=%#x\n", t->qdev_type, id,
 		  t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus, slot);
-	snprintf(t->qdev_id, sizeof(t->qdev_id), "%s", id);
-	snprintf(t->bdf + 8, sizeof(t->bdf) - 8, "%02x.0", slot & 0x1f);
+	/*
+	 * The device has a new address: so have the other targets of the
+	 * same device (its PCI remove and unbind), for the rest of this
+	 * execution's subtests.
+	 */
+	snprintf(old, sizeof(old), "%s", t->bdf);
+	for (int i = 0; i < ntargets; i++) {
+		if (strcmp(targets[i].bdf, old))
+			continue;
+		snprintf(targets[i].bdf + 8, sizeof(targets[i].bdf) - 8, "%02x.0",
+			 slot & 0x1f);
+		if (targets[i].how == REMOVE_QEMU)
+			snprintf(targets[i].qdev_id, sizeof(targets[i].qdev_id), "%s", id);
+	}
 }
 
 /* Brings a PCI target's device back (if gone) and waits for its fb. */
