@@ -67,7 +67,7 @@ cd /tmp
 # (--multiple-mode): an exec of an IGT binary costs 0.45 s under TCG
 # (ld.so maps and relocates some 40 libraries), more than the target for
 # igt_runner's whole overhead per test. A subtest that crashes or times
-# out loses nothing: igt_runner resumes the execution without the
+# out costs only itself: igt_runner resumes the execution without the
 # subtests it has started. Kernel reports stay pinned to their subtest:
 # igt_runner splits dmesg at the "[IGT] ... starting subtest" lines.
 # IGT_RUNNER_DISABLE_SOCKET_COMMUNICATION: IGT 2.5's resultgen splits
