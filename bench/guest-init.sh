@@ -76,9 +76,11 @@ cd /tmp
 # it splits by the subtests' own start and result lines are right.
 # The results share is cached 9p (bench-mounts.c): --sync
 # makes every result reach the host as it is written. A fatal taint or
-# lockdep report aborts the run, so that it is never buried under later
-# passes (BENCH_ABORT empty: no abort, as make selftest's
-# report-attribution run needs). The test root (run-vm.sh) links the
+# lockdep report aborts the run once the execution it happened in ends
+# (its subtest fails on it; the later subtests of that execution run and
+# are judged on their own kernel log; the later executions are notrun),
+# so that it is never buried under later passes (BENCH_ABORT empty: no
+# abort, as make selftest's report-attribution run needs). The test root (run-vm.sh) links the
 # binaries of the test list.
 IGT_RUNNER_DISABLE_SOCKET_COMMUNICATION=1 \
 	igt_runner --multiple-mode --sync --test-list "$job/testlist" \

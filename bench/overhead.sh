@@ -18,9 +18,10 @@ last=$(sed -n 's/^bench: at \([0-9.]*\) s: igt_runner exited.*/\1/p' "$run/conso
 [ -n "$first" ] && [ -n "$last" ] || exit 0
 # A subtest that timed out, crashed or never finished has no reliable
 # time of its own: all of it counts as overhead.
-jq -r '.tests | to_entries[] | select(.key | split("@") | length == 3) |
+jq -r '.tests | to_entries[] |
+	select((.key | split("@") | length == 3) and (.key | startswith("igt@runner@") | not)) |
 	if (.value.result | test("^(timeout|incomplete|crash|abort|notrun)$"))
-	then 0 else .value.time.end - .value.time.start end' "$run/results.json" |
+	then 0 else (.value.time.end // 0) - (.value.time.start // 0) end' "$run/results.json" |
 awk -v wall="$(awk -v a="$first" -v b="$last" 'BEGIN { print b - a }')" '
 	{ own += $1; n++ }
 	END { if (n) printf "%.2f %d %.1f\n", (wall - own) / n, n, wall - own }'
