@@ -88,7 +88,5 @@ IGT_RUNNER_DISABLE_SOCKET_COMMUNICATION=1 \
 	--overall-timeout "$BENCH_RUNNER_TIMEOUT" --dmesg-warn-level 4 \
 	${BENCH_ABORT:+--abort-on-monitored-error="$BENCH_ABORT"} \
 	-n "$BENCH_NAME" -o "$job/testroot" "$job/results/igt"
-rc=$?
-read -r up _ </proc/uptime
-echo "bench: at $up s: igt_runner exited with $rc"
+stamp "igt_runner exited with $?"	# bench/overhead.sh reads this line
 off
