@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Boot a built kernel variant in QEMU with the guest root over 9p, run
 # igt_runner inside, and keep the results even if the guest panics or
-# hangs: the host kills QEMU after $BENCH_TIMEOUT seconds, turns what
-# igt_runner wrote into results.json and reports the last console lines.
+# hangs: the host kills QEMU after $BENCH_TIMEOUT seconds, or once the
+# console has been silent for $BENCH_SILENCE (after finding out what
+# hung, see hang_report), turns what igt_runner wrote into results.json
+# and reports the last console lines.
 # Usage: run-vm.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
 # (or $BENCH_OUT/$BENCH_RUN/)
 set -eu
@@ -13,6 +15,10 @@ variant=$1
 guest=$2
 : "${BENCH_TIMEOUT:=1500}"
 : "${BENCH_TEST_TIMEOUT:=300}"
+# A guest whose console has said nothing for this long is hung: every
+# subtest logs its start ("[IGT] ... starting subtest") and igt_runner
+# ends one that runs past BENCH_TEST_TIMEOUT.
+: "${BENCH_SILENCE:=$(( BENCH_TEST_TIMEOUT + 120 ))}"
 : "${BENCH_MODULES:=vunplug}"
 : "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
@@ -119,6 +125,11 @@ qmp=$run/qmp.sock
 [ ${#qmp} -le 100 ] ||
 	die "the QMP socket path $qmp is longer than a UNIX socket allows; use a shorter BENCH_OUT"
 rm -f "$qmp"
+# A human monitor for the host, on two FIFOs (QEMU opens both read-write,
+# so neither side blocks on open): run-vm.sh asks a hung guest's QEMU
+# whether it still answers, then sends an NMI (see hang_report below).
+hmp=$run/hmp
+mkfifo "$hmp.in" "$hmp.out"
 
 # KVM when a probe shows that a guest really boots under it with some CPU
 # model (bench/accel.sh, cached per host kernel and QEMU version).
@@ -144,7 +155,7 @@ t0_ms=$(now)
 qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 vga=0x311 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
+	-append "console=ttyS0 vga=0x311 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
@@ -154,20 +165,86 @@ qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-chardev "socket,id=qmp,path=$qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
 	-chardev "socket,id=qmp-port,path=$qmp" \
 	-device virtserialport,chardev=qmp-port,name=org.qemu.qmp \
+	-chardev "pipe,id=hmp,path=$hmp" -mon chardev=hmp,mode=readline \
 	>"$run/qemu.log" 2>&1 &
 qpid=$!
 # An interrupted make (Ctrl-C, CI's timeout) must not leave QEMU running.
 trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM HUP
 
+# QEMU's CPU time so far, in clock ticks (user + system, all threads).
+qemu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null || echo 0
+}
+
+# A hung guest: find out what hung before QEMU is killed, into
+# $run/hang.txt (why.sh prints it at the end of the run). Whether the
+# guest's CPUs still run (QEMU's CPU use), whether QEMU itself answers
+# its monitor, and, through an NMI, what the guest kernel is doing:
+# unknown_nmi_panic makes it panic, and panic_sys_info prints every
+# CPU's backtrace, the tasks blocked in D state and the locks held.
+hang_report() {
+	{
+		printf 'the last subtest started: %s\n' "$(grep -aoE '\[IGT\] [^ ]+: starting (dynamic )?subtest .*' \
+			"$run/console.log" 2>/dev/null | tail -n 1 | sed 's/^\[IGT\] //;s/ starting / /' | tr -d '\r')"
+		c0=$(qemu_ticks)
+		sleep 5
+		pct=$(( ($(qemu_ticks) - c0) * 100 / (5 * $(getconf CLK_TCK)) ))
+		if [ "$pct" -ge 20 ]; then
+			echo "QEMU's CPU use over 5 s: $pct% of one core (a guest CPU is busy: a loop in the kernel or in a test)"
+		else
+			echo "QEMU's CPU use over 5 s: $pct% of one core (the guest is idle: every task waits)"
+		fi
+		cat "$hmp.out" >"$run/hmp.log" 2>/dev/null &
+		reader=$!
+		# (a write to a FIFO that QEMU no longer holds would block)
+		timeout 5 sh -c 'printf "info status\n" >"$1"' sh "$hmp.in" || true
+		sleep 3
+		if grep -aq 'VM status' "$run/hmp.log"; then
+			printf "QEMU's monitor: %s\n" "$(grep -a 'VM status' "$run/hmp.log" | tail -n 1 | tr -d '\r')"
+		else
+			echo "QEMU's monitor: no answer in 3 s (QEMU itself is wedged)"
+		fi
+		before=$(wc -l <"$run/console.log")
+		timeout 5 sh -c 'printf "nmi\n" >"$1"' sh "$hmp.in" || true
+		i=0
+		while [ $i -lt 60 ] && kill -0 "$qpid" 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
+		kill "$reader" 2>/dev/null || true
+		after=$(wc -l <"$run/console.log")
+		if [ "$after" -gt "$before" ]; then
+			printf 'after an NMI, the guest printed %s lines (console.log from line %s)\n' \
+				$((after - before)) $((before + 1))
+			tail -n +"$((before + 1))" "$run/console.log" |
+				sed -n 's/.*\(task:[^ ]*\) *\(state:[A-Z]\).*/blocked: \1 \2/p' | sort -u | head -n 8
+		else
+			echo "after an NMI, the guest printed nothing"
+		fi
+	} >"$run/hang.txt" 2>&1
+}
+
 # Follow the console: progress lines of the guest and of igt_runner.
 seen=0
 status=running
 t_first=""
+t_said=$(date +%s)
+said=0
 while :; do
+	t_now=$(date +%s)
+	size=$(wc -c 2>/dev/null <"$run/console.log" || echo 0)
+	[ "$size" -eq "$said" ] || { said=$size; t_said=$t_now; }
 	if ! kill -0 "$qpid" 2>/dev/null; then
 		status=exited
-	elif [ $(( $(date +%s) - t0 )) -ge "$BENCH_TIMEOUT" ]; then
-		status=timeout
+	elif [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ] ||
+	     [ $((t_now - t_said)) -ge "$BENCH_SILENCE" ]; then
+		if [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ]; then
+			status=timeout
+		else
+			status=silent
+		fi
+		lines_hung=$(wc -l 2>/dev/null <"$run/console.log" || echo 0)
+		hang_report
 		kill "$qpid" 2>/dev/null || true
 		sleep 2
 		kill -9 "$qpid" 2>/dev/null || true
@@ -190,6 +267,7 @@ while :; do
 done
 wait "$qpid" 2>/dev/null || true
 trap - INT TERM HUP
+rm -f "$hmp.in" "$hmp.out"
 elapsed=$(( $(date +%s) - t0 ))
 printf '%s\n' "$elapsed" >"$run/vm-seconds"
 name=${BENCH_RUN:-$variant}
@@ -226,11 +304,15 @@ if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
 else
 	case $status in
 	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
+	silent) why="hung: its console was silent for $BENCH_SILENCE s (killed after $elapsed s)" ;;
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
 	printf '%s\n' "$why" >"$run/vm-failure"
 	say "boot: the guest $why; last console lines:"
-	tail -n 40 "$run/console.log" 2>/dev/null | sed 's/^/    console: /'
+	# a hung guest's last lines before the NMI's dump, then the dump's gist
+	sed -n "1,${lines_hung:-\$}p" "$run/console.log" 2>/dev/null | tail -n 40 |
+		sed 's/^/    console: /'
+	[ -f "$run/hang.txt" ] && sed 's/^/    hang: /' "$run/hang.txt"
 	[ -s "$run/qemu.log" ] && sed 's/^/    qemu: /' "$run/qemu.log"
 fi
 [ -f "$run/results.json" ] || say "boot: no results were written"

@@ -21,9 +21,20 @@ for fault in $cases; do
 	say "selftest: guest that will $fault after the first test"
 	t0=$(date +%s)
 	BENCH_OUT=$out BENCH_FAULT=$fault BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-480} \
+		BENCH_SILENCE=${SELFTEST_SILENCE:-60} \
 		"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	BENCH_OUT=$out "$BENCH_TOP/bench/summary.sh" fixed /dev/null || true
-	if [ -f "$out/fixed/vm-failure" ] && [ -f "$out/fixed/results.json" ] &&
+	# A hang must also be diagnosed: QEMU's monitor answered and the
+	# guest's kernel printed its backtraces on the NMI.
+	diagnosed=true
+	if [ "$fault" = hang ]; then
+		sed 's/^/      /' "$out/fixed/hang.txt" 2>/dev/null || true
+		grep -q "^QEMU's monitor: VM status: running" "$out/fixed/hang.txt" 2>/dev/null &&
+			grep -q '^after an NMI, the guest printed [0-9]' "$out/fixed/hang.txt" &&
+			grep -q 'NMI backtrace for cpu' "$out/fixed/console.log" ||
+			diagnosed=false
+	fi
+	if $diagnosed && [ -f "$out/fixed/vm-failure" ] && [ -f "$out/fixed/results.json" ] &&
 	   [ "$(jq '[.tests[] | select(.result == "pass")] | length' "$out/fixed/results.json")" -ge 1 ]; then
 		say "selftest: $fault reported after $(( $(date +%s) - t0 )) s with partial results: ok"
 		ok=$((ok + 1))

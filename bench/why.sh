@@ -4,8 +4,9 @@
 # "N passed, N failed" line, where a CI log's tail shows them: per
 # kernel, how many tests differ from the expectations and the first of
 # them, whether igt_runner aborted and why, the first kernel report on
-# the console, and what became of the VM. Prints nothing for a kernel
-# whose results all match.
+# the console, and what became of the VM (for a hung one, run-vm.sh's
+# hang.txt: the last subtest started, and what QEMU and an NMI showed).
+# Prints nothing for a kernel whose results all match.
 # Usage: why.sh VARIANT...
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -19,14 +20,17 @@ for v in "$@"; do
 	echo "Why the $v kernel's results differ ($n of $(wc -l <"$out") tests):"
 	awk '$2 != $3 { printf "  first: %s (expected %s, got %s)\n", $1, $2, $3; exit }' "$out"
 	[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
+	[ -f "$run/hang.txt" ] && sed 's/^/    /' "$run/hang.txt"
 	if [ -f "$run/results.json" ]; then
 		jq -r '.tests["igt@runner@aborted"] // empty | .out' "$run/results.json" |
 			grep -v '^[[:space:]]*$' | head -n 2 | cut -c1-160 |
 			sed 's/^/  igt_runner aborted: /'
 	fi
 	if [ -f "$run/console.log" ]; then
-		# the first report, and for a WARNING its message (the line before)
-		awk '/WARNING:|BUG:|KASAN|Oops|possible .*locking|Kernel panic/ {
+		# the first report, and for a WARNING its message (the line
+		# before); not the panic of run-vm.sh's NMI to a hung guest
+		awk '/NMI received for unknown reason/ { exit }
+		/WARNING:|BUG:|KASAN|Oops|possible .*locking|INFO: task .* blocked|rcu.* detected .*stall|soft lockup|Kernel panic/ {
 			print "  first kernel report: " substr($0, 1, 160)
 			if (/WARNING:/ && prev != "")
 				print "    its message: " substr(prev, 1, 160)
