@@ -17,8 +17,12 @@ guest=$2
 : "${BENCH_TEST_TIMEOUT:=300}"
 # A guest whose console has said nothing for this long is hung: every
 # subtest logs its start ("[IGT] ... starting subtest") and igt_runner
-# ends one that runs past BENCH_TEST_TIMEOUT.
-: "${BENCH_SILENCE:=$(( BENCH_TEST_TIMEOUT + 120 ))}"
+# ends one that runs past BENCH_TEST_TIMEOUT (0: none, nor a silence limit).
+if [ "$BENCH_TEST_TIMEOUT" -gt 0 ]; then
+	: "${BENCH_SILENCE:=$(( BENCH_TEST_TIMEOUT + 120 ))}"
+else
+	: "${BENCH_SILENCE:=$BENCH_TIMEOUT}"
+fi
 : "${BENCH_MODULES:=vunplug}"
 : "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
