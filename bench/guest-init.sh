@@ -44,14 +44,22 @@ done
 stamp "modules loaded ($BENCH_MODULES)"
 
 # Self-test of the bench's crash handling: panic or hang the guest once
-# the first test has finished.
+# the first test has finished. The hang leaves a task blocked in the
+# kernel (LKDTM's HUNG_TASK: D state for good, as in a deadlock) and
+# every process stopped; the hung-task detector keeps the console busy.
 if [ -n "${BENCH_FAULT:-}" ]; then
 	(
 		while [ ! -d "$job/results/igt/1" ]; do sleep 1; done
 		echo "bench: injecting fault: $BENCH_FAULT"
 		case $BENCH_FAULT in
 		panic) echo c >/proc/sysrq-trigger ;;
-		hang) kill -STOP -1 ;;
+		hang)
+			if modprobe lkdtm; then
+				echo HUNG_TASK >/sys/kernel/debug/provoke-crash/DIRECT &
+				sleep 1
+			fi
+			kill -STOP -1
+			;;
 		esac
 	) &
 fi

@@ -15,9 +15,11 @@ variant=$1
 guest=$2
 : "${BENCH_TIMEOUT:=1500}"
 : "${BENCH_TEST_TIMEOUT:=300}"
-# A guest whose console has said nothing for this long is hung: every
-# subtest logs its start ("[IGT] ... starting subtest") and igt_runner
-# ends one that runs past BENCH_TEST_TIMEOUT (0: none, nor a silence limit).
+# A guest whose console has shown no progress for this long is hung:
+# every subtest logs its start ("[IGT] ... starting subtest") and
+# igt_runner ends one that runs past BENCH_TEST_TIMEOUT (0: none, nor a
+# silence limit). Other kernel messages do not count: a deadlock's
+# hung-task reports would otherwise keep a hung guest "talking".
 if [ "$BENCH_TEST_TIMEOUT" -gt 0 ]; then
 	: "${BENCH_SILENCE:=$(( BENCH_TEST_TIMEOUT + 120 ))}"
 else
@@ -232,12 +234,9 @@ hang_report() {
 seen=0
 status=running
 t_first=""
-t_said=$(date +%s)
-said=0
+t_said=$(date +%s)	# the last progress line (see BENCH_SILENCE)
 while :; do
 	t_now=$(date +%s)
-	size=$(wc -c 2>/dev/null <"$run/console.log" || echo 0)
-	[ "$size" -eq "$said" ] || { said=$size; t_said=$t_now; }
 	if ! kill -0 "$qpid" 2>/dev/null; then
 		status=exited
 	elif [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ] ||
@@ -259,6 +258,8 @@ while :; do
 			new=$(sed -n "$((seen + 1)),${total}p" "$run/console.log")
 			printf '%s\n' "$new" | grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
 				sed 's/^/    guest: /' || true
+			! printf '%s\n' "$new" | grep -aqE '^bench:|\[[0-9]+/[0-9]+\]|\[IGT\]' ||
+				t_said=$(date +%s)
 			[ -n "$t_first" ] ||
 				! printf '%s\n' "$new" | grep -aqE '\[0*1/[0-9]+\]' ||
 				t_first=$(now)
@@ -308,7 +309,7 @@ if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
 else
 	case $status in
 	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
-	silent) why="hung: its console was silent for $BENCH_SILENCE s (killed after $elapsed s)" ;;
+	silent) why="hung: no progress on its console for $BENCH_SILENCE s (killed after $elapsed s)" ;;
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
 	printf '%s\n' "$why" >"$run/vm-failure"

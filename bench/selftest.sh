@@ -24,13 +24,15 @@ for fault in $cases; do
 		BENCH_SILENCE=${SELFTEST_SILENCE:-60} \
 		"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	BENCH_OUT=$out "$BENCH_TOP/bench/summary.sh" fixed /dev/null || true
-	# A hang must also be diagnosed: QEMU's monitor answered and the
-	# guest's kernel printed its backtraces on the NMI.
+	# A hang must also be diagnosed: QEMU's monitor answered, and on the
+	# NMI the guest's kernel printed its CPUs' backtraces and the task
+	# that LKDTM left blocked in D state.
 	diagnosed=true
 	if [ "$fault" = hang ]; then
 		sed 's/^/      /' "$out/fixed/hang.txt" 2>/dev/null || true
 		grep -q "^QEMU's monitor: VM status: running" "$out/fixed/hang.txt" 2>/dev/null &&
 			grep -q '^after an NMI, the guest printed [0-9]' "$out/fixed/hang.txt" &&
+			grep -q '^blocked: task:.* state:D' "$out/fixed/hang.txt" &&
 			grep -q 'NMI backtrace for cpu' "$out/fixed/console.log" ||
 			diagnosed=false
 	fi
