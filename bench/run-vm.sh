@@ -3,9 +3,9 @@
 # Boot a built kernel variant in QEMU with the guest root over 9p, run
 # igt_runner inside, and keep the results even if the guest panics or
 # hangs: the host kills QEMU after $BENCH_TIMEOUT seconds, or once the
-# console has been silent for $BENCH_SILENCE (after finding out what
-# hung, see hang_report), turns what igt_runner wrote into results.json
-# and reports the last console lines.
+# console has shown no progress for $BENCH_SILENCE (after finding out
+# what hung, see hang_report), turns what igt_runner wrote into
+# results.json and reports the last console lines.
 # Usage: run-vm.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
 # (or $BENCH_OUT/$BENCH_RUN/)
 set -eu
@@ -190,8 +190,11 @@ qemu_ticks() {
 # CPU's backtrace, the tasks blocked in D state and the locks held.
 hang_report() {
 	{
-		printf 'the last subtest started: %s\n' "$(grep -aoE '\[IGT\] [^ ]+: starting (dynamic )?subtest .*' \
-			"$run/console.log" 2>/dev/null | tail -n 1 | sed 's/^\[IGT\] //;s/ starting / /' | tr -d '\r')"
+		# binary@subtest[@dynamic subtest], from IGT's kernel log lines
+		printf 'the last subtest started: %s\n' "$(tr -d '\r' <"$run/console.log" | awk '
+			/\[IGT\] [^ ]+: starting subtest / { t = $(NF - 3); sub(":$", "", t); t = t "@" $NF }
+			/\[IGT\] [^ ]+: starting dynamic subtest / { d = $NF; dt = t }
+			END { if (d != "" && dt == t) t = t "@" d; print t }')"
 		c0=$(qemu_ticks)
 		sleep 5
 		pct=$(( ($(qemu_ticks) - c0) * 100 / (5 * $(getconf CLK_TCK)) ))

@@ -79,10 +79,6 @@
  * Description: Repeated writes through /dev/fbN reach the device while a
  *              second node of the same fb is open.
  *
- * SUBTEST: evicted-node-writes
- * Description: Writes through /dev/fbN after a second node of the same fb
- *              was opened, closed and removed leave no kernel report.
- *
  * SUBTEST: second-node-after-unplug
  * Description: Mappings made through two device nodes of one fb both get
  *              SIGBUS on every page after unplug.
@@ -109,6 +105,10 @@
  * SUBTEST: example-after-unplug
  * Description: examples/fbdev_unplug_aware, the recipe for fbdev programs,
  *              notices the unplug and exits cleanly.
+ *
+ * SUBTEST: evicted-node-writes
+ * Description: Writes through /dev/fbN after a second node of the same fb
+ *              was opened, closed and removed leave no kernel report.
  *
  * SUBTEST: defio-perf
  * Description: Prints the cost of deferred I/O on the fbdev mapping (run by
@@ -3371,12 +3371,6 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_fixture()
 		free_leftovers();
 
-	igt_describe("After a second device node of the fb was opened, closed and removed, writes through /dev/fbN keep reaching the device and the kernel logs no report.");
-	igt_subtest_with_dynamic("evicted-node-writes")
-		each_target(test_evicted_node_writes, 0);
-	igt_fixture()
-		free_leftovers();
-
 	igt_describe("After unplug, every page of mappings made through /dev/fbN and through a second node of the same fb raises SIGBUS.");
 	igt_subtest_with_dynamic("second-node-after-unplug")
 		each_target(test_second_node_after_unplug, 0);
@@ -3416,6 +3410,18 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("examples/fbdev_unplug_aware, which watches uevents, ioctl errors and SIGBUS on its mapping, notices the unplug and exits with status 0.");
 	igt_subtest_with_dynamic("example-after-unplug")
 		each_target(test_example_after_unplug, 0);
+	igt_fixture()
+		free_leftovers();
+
+	/*
+	 * Last of the checks: on a kernel without the fix this ends in a
+	 * use-after-free, after which nothing that runs is trustworthy.
+	 * One execution runs the subtests it is given in the order of this
+	 * file, whatever the order of igt_runner's test list.
+	 */
+	igt_describe("After a second device node of the fb was opened, closed and removed, writes through /dev/fbN keep reaching the device and the kernel logs no report.");
+	igt_subtest_with_dynamic("evicted-node-writes")
+		each_target(test_evicted_node_writes, 0);
 	igt_fixture()
 		free_leftovers();
 
