@@ -12,7 +12,9 @@ run=$BENCH_OUT/$1
 esc() {
 	printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g'
 }
-json=$run/results.json
+# name, result, seconds: summary.sh's one pass over results.json
+table=$run/results.tsv
+[ -f "$table" ] || results_table "$run/results.json" >"$table"
 total=$(wc -l <"$run/outcome.txt")
 failures=$(awk '$2 != $3' "$run/outcome.txt" | wc -l)
 skipped=$(awk '$3 == "Skip"' "$run/outcome.txt" | wc -l)
@@ -21,12 +23,10 @@ skipped=$(awk '$3 == "Skip"' "$run/outcome.txt" | wc -l)
 	printf '<testsuites>\n<testsuite name="%s" tests="%s" failures="%s" skipped="%s">\n' \
 		"$(esc "IGT $1")" "$total" "$failures" "$skipped"
 	while read -r t want got; do
-		secs=0
-		[ -f "$json" ] && secs=$(jq -r --arg t "$t" \
-			'.tests[$t].time as $x | if $x then ($x.end - $x.start) else 0 end' "$json")
+		secs=$(awk -F'\t' -v t="$t" '$1 == t && $3 != "" { print $3; exit }' "$table")
 		bin=$(printf '%s' "$t" | cut -d@ -f2)
 		printf '  <testcase classname="igt.%s" name="%s" time="%s">' \
-			"$(esc "$bin")" "$(esc "$t")" "$secs"
+			"$(esc "$bin")" "$(esc "$t")" "${secs:-0}"
 		if [ "$want" != "$got" ]; then
 			printf '<failure message="%s"/>' \
 				"$(esc "expected $want, got $got")"

@@ -153,6 +153,14 @@ result_of() {
 	[ -z "$_r" ] || status_of "$_r"
 }
 
+# The tests of results.json $1, a line each: name, igt_runner's result and
+# seconds (empty when not timed), tab-separated. Nothing without the file.
+results_table() {
+	[ -f "$1" ] || return 0
+	jq -r '.tests | to_entries[] | [.key, .value.result,
+		(.value.time as $x | if $x then ($x.end - $x.start) else "" end)] | @tsv' "$1"
+}
+
 # drm-ci's flakes file of a variant, tests/VARIANT-flakes.txt: regular
 # expressions (# comments) of tests whose result may differ once.
 flake_patterns() {

@@ -27,6 +27,14 @@ if [ ! -f "$json" ]; then
 else
 	names=$(jq -r '.tests | keys[]' "$json")
 fi
+# One pass over results.json (a jq per test cost 10-20 s per run): name,
+# result, seconds (junit.sh reads it too).
+results_table "$json" >"$run/results.tsv"
+# and the kernel log and stderr lines of the tests that did not pass
+: >"$run/not-passed.tsv"
+[ ! -f "$json" ] || jq -r '.tests | to_entries[] | select(.value.result != "pass") |
+	.key as $k | ((.value.dmesg // "") | split("\n")[] | "dmesg\t\($k)\t\(.)"),
+	((.value.err // "") | split("\n")[] | "err\t\($k)\t\(.)")' "$json" >"$run/not-passed.tsv"
 # Tests the list asked for, as runner names, plus what ran.
 # igt@runner@aborted is what igt_runner adds when a kernel report made it
 # abort the run (--abort-on-monitored-error); a run it is absent from was
@@ -58,12 +66,8 @@ mismatch=0
 : >"$run/outcome.txt"
 while IFS= read -r t; do
 	[ -n "$t" ] || continue
-	r=""
-	secs=""
-	if [ -f "$json" ]; then
-		r=$(jq -r --arg t "$t" '.tests[$t].result // ""' "$json")
-		secs=$(jq -r --arg t "$t" '.tests[$t].time as $x | if $x then (($x.end - $x.start) * 10 | round / 10 | tostring) + "s" else "" end' "$json")
-	fi
+	r=$(awk -F'\t' -v t="$t" '$1 == t { print $2; exit }' "$run/results.tsv")
+	secs=$(awk -F'\t' -v t="$t" '$1 == t && $3 != "" { printf "%.1fs", $3; exit }' "$run/results.tsv")
 	actual=$(status_of "$r")
 	[ "$t" = igt@runner@aborted ] && [ -z "$r" ] && [ -f "$json" ] && actual=Pass
 	want=$(expected_of "$t" "$expect")
@@ -92,10 +96,10 @@ while IFS= read -r t; do
 	printf '  %-52s %-10s %-9s %8s%s\n' "$t" "$actual" "$want" "$secs" "$mark"
 	printf '%s %s %s\n' "$t" "$want" "$actual" >>"$run/outcome.txt"
 	if [ "$actual" != Pass ] && [ -f "$json" ] && [ -n "$r" ]; then
-		jq -r --arg t "$t" '.tests[$t].dmesg // ""' "$json" |
+		awk -F'\t' -v t="$t" '$1 == "dmesg" && $2 == t { print $3 }' "$run/not-passed.tsv" |
 			grep -aF -f "$run/kernel-reports.txt" |
 			head -n 12 | sed 's/^/      dmesg: /'
-		jq -r --arg t "$t" '.tests[$t].err // ""' "$json" |
+		awk -F'\t' -v t="$t" '$1 == "err" && $2 == t { print $3 }' "$run/not-passed.tsv" |
 			grep -aE 'CRITICAL|WARNING|Failed assertion|error:|\(errno|did not|succeeded' |
 			grep -av 'DEBUG' | sed 's/^\[[0-9. ]*\] ([^)]*) //' |
 			head -n 6 | sed 's/^/      err: /'
