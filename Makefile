@@ -20,7 +20,7 @@ all:
 	@$(B)/host-deps.sh
 	@guest=$$($(B)/build-guest.sh) && \
 	  $(B)/build-kernel.sh fixed "$$guest" && \
-	  $(B)/run-vm.sh fixed "$$guest" && \
+	  $(B)/run-vms.sh fixed "$$guest" && \
 	  $(B)/retry-flakes.sh fixed "$$guest" tests/fixed-fails.txt && \
 	  { $(B)/summary.sh fixed tests/fixed-fails.txt; rc=$$?; \
 	    $(B)/phases.sh; $(B)/why.sh fixed; exit $$rc; }
@@ -58,7 +58,7 @@ guest:
 
 run run-stock:
 	@v=$(if $(filter run-stock,$@),stock,fixed); \
-	  guest=$$($(B)/build-guest.sh) && $(B)/run-vm.sh $$v "$$guest" && \
+	  guest=$$($(B)/build-guest.sh) && $(B)/run-vms.sh $$v "$$guest" && \
 	  $(B)/retry-flakes.sh $$v "$$guest" tests/$$v-fails.txt && \
 	  { $(B)/summary.sh $$v tests/$$v-fails.txt; rc=$$?; $(B)/why.sh $$v; exit $$rc; }
 

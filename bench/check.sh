@@ -14,17 +14,17 @@ if [ "${1:-}" != --compare ]; then
 	"$BENCH_TOP/bench/host-deps.sh"
 	guest=$("$BENCH_TOP/bench/build-guest.sh")
 	"$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
-	# The stock kernel builds while the fixed one runs its tests: the VM
-	# keeps about one core busy, the build takes what is left (niced, so
-	# that the guest's timing is not the build's to decide).
+	# The stock kernel builds while the fixed one runs its tests: the
+	# build takes what the guests leave of the cores (niced, so that the
+	# guests' timing is not the build's to decide).
 	nice -n 19 "$BENCH_TOP/bench/build-kernel.sh" stock "$guest" &
 	stock_build=$!
 	trap 'kill "$stock_build" 2>/dev/null' EXIT
-	"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
+	"$BENCH_TOP/bench/run-vms.sh" fixed "$guest"
 	"$BENCH_TOP/bench/retry-flakes.sh" fixed "$guest" "$BENCH_TOP/tests/fixed-fails.txt"
 	wait "$stock_build" || die "the stock kernel did not build (see above)"
 	trap - EXIT
-	"$BENCH_TOP/bench/run-vm.sh" stock "$guest"
+	"$BENCH_TOP/bench/run-vms.sh" stock "$guest"
 	"$BENCH_TOP/bench/retry-flakes.sh" stock "$guest" "$BENCH_TOP/tests/stock-fails.txt"
 fi
 for v in fixed stock; do

@@ -13,6 +13,8 @@ set -eu
 
 variant=$1
 guest=$2
+# BENCH_TAG names this guest in the progress lines (run-vms.sh runs two)
+tag=${BENCH_TAG:-guest}
 : "${BENCH_TIMEOUT:=1500}"
 : "${BENCH_TEST_TIMEOUT:=300}"
 # A guest whose console has shown no progress for this long is hung:
@@ -64,7 +66,7 @@ grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || true; 
 	>"$run/job/testlist"
 [ -s "$run/job/testlist" ] || die "no igt@ entries to run in $TESTLIST"
 [ -s "$run/job/skips" ] &&
-	say "boot: not running $(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips") test(s) that tests/$variant-skips.txt matches"
+	say "boot ($tag): not running $(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips") test(s) that tests/$variant-skips.txt matches"
 # igt_runner stops the run at the first taint or lockdep report on our
 # kernel. Stock 7.2 never stops: its reports are expected (the KASAN of
 # evicted-node-writes, the WARNs that patches 7 and 8 fix), and each
@@ -91,9 +93,12 @@ env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
 	printf "export %s='%s'\n" "${kv%%=*}" \
 		"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
 done >>"$run/job/job.env"
-install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
-install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
-	"$guest/opt/vunplug-bench/core-hotunplug"
+# (only when they changed: another guest may be booting from them)
+cmp -s "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init" ||
+	install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
+cmp -s "$BENCH_TOP/bench/guest/core-hotunplug.sh" "$guest/opt/vunplug-bench/core-hotunplug" ||
+	install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
+		"$guest/opt/vunplug-bench/core-hotunplug"
 
 # igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
 # the binaries of the test list, ours first, then IGT's;
@@ -154,11 +159,11 @@ tcg) cpu="-accel tcg,thread=multi -cpu max" ;;
 *) die "BENCH_ACCEL must be kvm, 'kvm CPU-MODEL' or tcg (got '$accel')" ;;
 esac
 
-say "boot: $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
+say "boot ($tag): $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
 t0=$(date +%s)
 t0_ms=$(now)
 # shellcheck disable=SC2086
-qemu-system-x86_64 $cpu -smp "$JOBS" -m "$BENCH_MEM" -nodefaults -no-reboot \
+qemu-system-x86_64 $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
 	-append "console=ttyS0 vga=0x311 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
@@ -260,7 +265,7 @@ while :; do
 		if [ "$total" -gt "$seen" ]; then
 			new=$(sed -n "$((seen + 1)),${total}p" "$run/console.log")
 			printf '%s\n' "$new" | grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
-				sed 's/^/    guest: /' || true
+				sed "s/^/    $tag: /" || true
 			! printf '%s\n' "$new" | grep -aqE '^bench:|\[[0-9]+/[0-9]+\]|\[IGT\]' ||
 				t_said=$(date +%s)
 			[ -n "$t_first" ] ||
@@ -308,7 +313,7 @@ set -- $("$BENCH_TOP/bench/overhead.sh" "$run")
 		>>"$BENCH_OUT/phases.txt"
 
 if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
-	say "boot: guest finished in $elapsed s"
+	say "boot ($tag): guest finished in $elapsed s"
 else
 	case $status in
 	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
@@ -316,12 +321,12 @@ else
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
 	printf '%s\n' "$why" >"$run/vm-failure"
-	say "boot: the guest $why; last console lines:"
+	say "boot ($tag): the guest $why; last console lines:"
 	# a hung guest's last lines before the NMI's dump, then the dump's gist
 	sed -n "1,${lines_hung:-\$}p" "$run/console.log" 2>/dev/null | tail -n 40 |
 		sed 's/^/    console: /'
 	[ -f "$run/hang.txt" ] && sed 's/^/    hang: /' "$run/hang.txt"
 	[ -s "$run/qemu.log" ] && sed 's/^/    qemu: /' "$run/qemu.log"
 fi
-[ -f "$run/results.json" ] || say "boot: no results were written"
+[ -f "$run/results.json" ] || say "boot ($tag): no results were written"
 exit 0

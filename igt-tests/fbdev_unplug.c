@@ -27,6 +27,9 @@
  *    org.qemu.qmp) and added back.
  * $FBDEV_UNPLUG_TARGETS picks targets: globs matched against <target> and
  * <subtest>@<target>, in order, a leading ! excludes (default: all).
+ * $FBDEV_UNPLUG_SHARD, globs of the same kind matched against <target>
+ * only, narrows that down further: the bench splits the targets between
+ * two guests run side by side, one taking "a b", the other "!a !b".
  * Subtests that read the scanout run on vunplug only.  On a kernel without
  * the revoke, touches after unplug never fault: every wait for SIGBUS below
  * is bounded, so such a kernel fails the test instead of hanging it.
@@ -925,9 +928,8 @@ static void pci_bring_back(void)
 	igt_wait(display_fbs_ready(), 10000, 50);
 }
 
-static bool target_wanted(const char *name)
+static bool globs_want(const char *env, const char *name)
 {
-	const char *env = getenv("FBDEV_UNPLUG_TARGETS");
 	bool pair = strchr(name, '@') != NULL;
 	bool includes = false, matched = false, wanted = false;
 	char *copy, *word, *save = NULL;
@@ -963,6 +965,11 @@ static bool target_wanted(const char *name)
 	return matched ? wanted : !includes;
 }
 
+static bool target_wanted(const char *name)
+{
+	return globs_want(getenv("FBDEV_UNPLUG_TARGETS"), name);
+}
+
 static struct target *target_push(const char *device, const char *path,
 				  enum removal how)
 {
@@ -970,7 +977,8 @@ static struct target *target_push(const char *device, const char *path,
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s-%s", device, path);
-	if (ntargets == MAX_TARGETS || !target_wanted(name))
+	if (ntargets == MAX_TARGETS || !target_wanted(name) ||
+	    !globs_want(getenv("FBDEV_UNPLUG_SHARD"), name))
 		return NULL;
 	t = &targets[ntargets++];
 	memset(t, 0, sizeof(*t));

@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run a kernel variant's test list in one guest (run-vm.sh), or in two
+# side by side, merging what they wrote into $BENCH_OUT/VARIANT as one
+# run for summary.sh, why.sh and check.sh.
+#
+# BENCH_VMS guests (default: 2 on a host with 4 cores or more, else 1),
+# each with the host's cores shared out (-smp). On 2 cores two guests of
+# 2 CPUs each finished `make`'s list in 324 s instead of 436 s, but each
+# guest ran 1.4 times slower than alone (boot to the first test 24 s,
+# igt_runner's overhead 0.57 s per test): one guest alone keeps about
+# 1.1 cores busy under TCG.
+#
+# fbdev_unplug's targets are split (FBDEV_UNPLUG_SHARD, matched in the
+# test): guest 1 takes the targets that a glob of BENCH_SPLIT matches and
+# every test of the list that is not fbdev_unplug's; guest 2 takes the
+# other targets. A subtest that has no target (aperture-handover) runs in
+# both guests, and both results count. Each guest is a run-vm.sh of its
+# own ($BENCH_OUT/VARIANT.vm1, .vm2): its own watchdog, hang report and
+# phases.
+# Usage: run-vms.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
+set -eu
+. "$(dirname "$0")/lib.sh"
+set -f	# globs of targets, never of files
+
+# Merge $run.vm1 and $run.vm2 into $run.
+merge() {
+	mkdir -p "$run/job"
+	cp "$run.vm1/job/job.env" "$run.vm1/job/skips" "$run/job/"
+	grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || cat; } \
+		>"$run/job/testlist"
+	for i in 1 2; do
+		r=$run.vm$i
+		# A guest that wrote no results: every test of its list is NotRun
+		if [ ! -f "$r/results.json" ]; then
+			jq -Rn '{ tests: ([inputs | select(length > 0) |
+				{ key: ., value: { result: "notrun" } }] | from_entries) }' \
+				<"$r/job/testlist" >"$r/results-notrun.json"
+		fi
+		printf '==== guest %s of 2 (%s) ====\n' "$i" "$r"
+		cat "$r/console.log" 2>/dev/null || true
+	done >"$run/console.log"
+	# A test both guests ran keeps the worse of the two results (and its
+	# output), and the time of both.
+	jq -n --slurpfile a "$(results_of 1)" --slurpfile b "$(results_of 2)" '
+		def rank: { skip: 0, pass: 1, notrun: 2, warn: 3, "dmesg-warn": 4,
+			fail: 5, "dmesg-fail": 6, timeout: 7, incomplete: 8, crash: 9,
+			abort: 10 }[.] // 5;
+		def secs: if .time then .time.end - .time.start else 0 end;
+		$a[0] |
+		.tests = reduce ($b[0].tests | to_entries[]) as $e (.tests;
+			if has($e.key) then
+				.[$e.key] as $x |
+				(if ($e.value.result | rank) > ($x.result | rank)
+				 then $e.value else $x end) as $w |
+				.[$e.key] = ($w | if .time then .time = {
+					__type__: "TimeAttribute", start: 0,
+					end: (($x | secs) + ($e.value | secs)) } else . end)
+			else .[$e.key] = $e.value end) |
+		del(.totals)' >"$run/results.json"
+	rm -f "$run/vm-failure" "$run/hang.txt"
+	for i in 1 2; do
+		r=$run.vm$i
+		if [ -f "$r/vm-failure" ] && [ ! -f "$run/vm-failure" ]; then
+			printf '%s (guest %s of 2)\n' "$(cat "$r/vm-failure")" "$i" \
+				>"$run/vm-failure"
+		fi
+		[ ! -f "$r/hang.txt" ] || sed "s/^/guest $i: /" "$r/hang.txt" >>"$run/hang.txt"
+	done
+	cat "$run.vm1/vm-seconds" "$run.vm2/vm-seconds" 2>/dev/null | sort -n |
+		tail -n 1 >"$run/vm-seconds"
+}
+
+results_of() {
+	if [ -f "$run.vm$1/results.json" ]; then
+		echo "$run.vm$1/results.json"
+	else
+		echo "$run.vm$1/results-notrun.json"
+	fi
+}
+
+merge_only=
+if [ "${1:-}" = --merge ]; then	# merge the guests' results again
+	merge_only=1
+	shift
+fi
+variant=$1
+guest=${2:-}
+run=$BENCH_OUT/$variant
+: "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
+if [ -n "$merge_only" ]; then
+	merge
+	exit 0
+fi
+if [ -z "${BENCH_VMS:-}" ]; then
+	BENCH_VMS=1
+	[ "$JOBS" -lt 4 ] || BENCH_VMS=2
+fi
+# About even halves of the test time of both kernels (README)
+: "${BENCH_SPLIT:=vunplug-* vga-* *-device-del}"
+case $BENCH_VMS in
+1) exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" ;;
+2) ;;
+*) die "BENCH_VMS must be 1 or 2 (got '$BENCH_VMS')" ;;
+esac
+[ -n "$(printf '%s' "$BENCH_SPLIT" | tr -d ' ,')" ] ||
+	die "BENCH_SPLIT is empty: it takes the globs of the targets of guest 1"
+case " $(printf '%s' "$BENCH_SPLIT" | tr ',' ' ') " in
+*" !"* | *@*) die "BENCH_SPLIT takes globs of target names, without '!' or '@' (got '$BENCH_SPLIT')" ;;
+esac
+rest=$(printf '%s' "$BENCH_SPLIT" | tr ', ' '\n\n' | sed '/^$/d; s/^/!/' | tr '\n' ' ')
+
+rm -rf "$run" "$run.vm1" "$run.vm2"
+mkdir -p "$run/job"
+list2=$run/job/testlist.vm2
+grep -E '^igt@fbdev_unplug@' "$TESTLIST" >"$list2" || true
+[ -s "$list2" ] || exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+
+# The KVM probe boots a guest: once, before the two
+if [ -z "${BENCH_ACCEL:-}" ]; then
+	t_probe=$(now)
+	BENCH_ACCEL=$("$BENCH_TOP/bench/accel.sh" "$(kernel_tree "$variant")/o/arch/x86/boot/bzImage")
+	awk -v a="$t_probe" -v b="$(now)" 'BEGIN { exit !(b - a >= 2) }' &&
+		phase "KVM probe" "$t_probe"
+fi
+export BENCH_ACCEL
+BENCH_SMP=$(( JOBS / 2 ))
+[ "$BENCH_SMP" -ge 2 ] || BENCH_SMP=2	# the races want two CPUs
+export BENCH_SMP
+
+say "VMs: $variant in two guests of $BENCH_SMP CPUs: 1 takes the targets '$BENCH_SPLIT' and IGT's tests, 2 the other targets"
+t0=$(now)
+BENCH_RUN=$variant.vm1 BENCH_TAG="guest 1" FBDEV_UNPLUG_SHARD=$BENCH_SPLIT \
+	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
+p1=$!
+trap 'kill "$p1" 2>/dev/null; exit 130' INT TERM HUP
+# Guest 2 boots once guest 1 has started its first test: two boots at
+# once took 24 s each to the first test, 16 s alone.
+i=0
+while [ $i -lt 300 ] && kill -0 "$p1" 2>/dev/null &&
+      ! grep -aqE '\[0*1/[0-9]+\]' "$run.vm1/console.log" 2>/dev/null; do
+	sleep 0.2
+	i=$((i + 1))
+done
+BENCH_RUN=$variant.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
+	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
+p2=$!
+trap 'kill "$p1" "$p2" 2>/dev/null; exit 130' INT TERM HUP
+rc=0
+wait "$p1" || rc=$?
+wait "$p2" || rc=$?
+trap - INT TERM HUP
+[ "$rc" -eq 0 ] || die "run-vm.sh failed for a guest of $variant (see above)"
+phase "VMs side by side, wall clock ($variant)" "$t0"
+merge
+exit 0
