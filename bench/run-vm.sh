@@ -238,7 +238,9 @@ hang_report() {
 	} >"$run/hang.txt" 2>&1
 }
 
-# Follow the console: progress lines of the guest and of igt_runner.
+# Follow the console: progress lines of the guest and of igt_runner are
+# shown; those and IGT's subtest starts count as progress.
+shown='^bench:|\[[0-9]+/[0-9]+\]'
 seen=0
 status=running
 t_first=""
@@ -264,9 +266,9 @@ while :; do
 		total=$(wc -l <"$run/console.log")
 		if [ "$total" -gt "$seen" ]; then
 			new=$(sed -n "$((seen + 1)),${total}p" "$run/console.log")
-			printf '%s\n' "$new" | grep -aE '^bench:|\[[0-9]+/[0-9]+\]' |
+			printf '%s\n' "$new" | grep -aE "$shown" |
 				sed "s/^/    $tag: /" || true
-			! printf '%s\n' "$new" | grep -aqE '^bench:|\[[0-9]+/[0-9]+\]|\[IGT\]' ||
+			! printf '%s\n' "$new" | grep -aqE "$shown|\\[IGT\\]" ||
 				t_said=$(date +%s)
 			[ -n "$t_first" ] ||
 				! printf '%s\n' "$new" | grep -aqE '\[0*1/[0-9]+\]' ||
