@@ -326,9 +326,9 @@ else
 	say "boot ($tag): the guest $why; last console lines:"
 	# a hung guest's last lines before the NMI's dump, then the dump's gist
 	sed -n "1,${lines_hung:-\$}p" "$run/console.log" 2>/dev/null | tail -n 40 |
-		sed 's/^/    console: /'
-	[ -f "$run/hang.txt" ] && sed 's/^/    hang: /' "$run/hang.txt"
-	[ -s "$run/qemu.log" ] && sed 's/^/    qemu: /' "$run/qemu.log"
+		sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }console: /"
+	[ -f "$run/hang.txt" ] && sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }hang: /" "$run/hang.txt"
+	[ -s "$run/qemu.log" ] && sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }qemu: /" "$run/qemu.log"
 fi
 [ -f "$run/results.json" ] || say "boot ($tag): no results were written"
 exit 0

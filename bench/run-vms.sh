@@ -31,18 +31,29 @@ merge() {
 		>"$run/job/testlist"
 	for i in 1 2; do
 		r=$run.vm$i
-		# A guest that wrote no results: every test of its list is NotRun
-		if [ ! -f "$r/results.json" ]; then
+		# Every test of a guest's list that it has no result for
+		# (after a crash, igt_results leaves out the rest of the
+		# execution) is NotRun: the other guest's pass must not hide it.
+		if [ -f "$r/results.json" ]; then
+			jq --rawfile list "$r/job/testlist" '.tests = ([$list | split("\n")[] |
+				select(length > 0) | { key: ., value: { result: "notrun" } }] |
+				from_entries) + .tests' "$r/results.json"
+		else
 			jq -Rn '{ tests: ([inputs | select(length > 0) |
 				{ key: ., value: { result: "notrun" } }] | from_entries) }' \
-				<"$r/job/testlist" >"$r/results-notrun.json"
-		fi
+				<"$r/job/testlist"
+		fi >"$r/results-listed.json"
 		printf '==== guest %s of 2 (%s) ====\n' "$i" "$r"
 		cat "$r/console.log" 2>/dev/null || true
 	done >"$run/console.log"
 	# A test both guests ran keeps the worse of the two results (and its
-	# output), and the time of both.
-	jq -n --slurpfile a "$(results_of 1)" --slurpfile b "$(results_of 2)" '
+	# output), and the time of both. No results.json when neither guest
+	# wrote one, as with one guest.
+	rm -f "$run/results.json"
+	[ -f "$run.vm1/results.json" ] || [ -f "$run.vm2/results.json" ] ||
+		return 0
+	jq -n --slurpfile a "$run.vm1/results-listed.json" \
+		--slurpfile b "$run.vm2/results-listed.json" '
 		def rank: { skip: 0, pass: 1, notrun: 2, warn: 3, "dmesg-warn": 4,
 			fail: 5, "dmesg-fail": 6, timeout: 7, incomplete: 8, crash: 9,
 			abort: 10 }[.] // 5;
@@ -53,30 +64,28 @@ merge() {
 				.[$e.key] as $x |
 				(if ($e.value.result | rank) > ($x.result | rank)
 				 then $e.value else $x end) as $w |
-				.[$e.key] = ($w | if .time then .time = {
-					__type__: "TimeAttribute", start: 0,
-					end: (($x | secs) + ($e.value | secs)) } else . end)
+				(($x | secs) + ($e.value | secs)) as $t |
+				.[$e.key] = ($w | if $t > 0 then .time = {
+					__type__: "TimeAttribute", start: 0, end: $t } else . end)
 			else .[$e.key] = $e.value end) |
 		del(.totals)' >"$run/results.json"
+}
+
+# The run's failure: a hang before a crash (exit status 4, not 3), with
+# the guest it happened in; every guest's hang report.
+merge_failures() {
 	rm -f "$run/vm-failure" "$run/hang.txt"
 	for i in 1 2; do
-		r=$run.vm$i
-		if [ -f "$r/vm-failure" ] && [ ! -f "$run/vm-failure" ]; then
-			printf '%s (guest %s of 2)\n' "$(cat "$r/vm-failure")" "$i" \
-				>"$run/vm-failure"
+		f=$run.vm$i/vm-failure
+		if [ -f "$f" ] && { [ ! -f "$run/vm-failure" ] ||
+		     { grep -q '^hung' "$f" && ! grep -q '^hung' "$run/vm-failure"; }; }; then
+			printf '%s (guest %s of 2)\n' "$(cat "$f")" "$i" >"$run/vm-failure"
 		fi
-		[ ! -f "$r/hang.txt" ] || sed "s/^/guest $i: /" "$r/hang.txt" >>"$run/hang.txt"
+		[ ! -f "$run.vm$i/hang.txt" ] ||
+			sed "s/^/guest $i: /" "$run.vm$i/hang.txt" >>"$run/hang.txt"
 	done
 	cat "$run.vm1/vm-seconds" "$run.vm2/vm-seconds" 2>/dev/null | sort -n |
 		tail -n 1 >"$run/vm-seconds"
-}
-
-results_of() {
-	if [ -f "$run.vm$1/results.json" ]; then
-		echo "$run.vm$1/results.json"
-	else
-		echo "$run.vm$1/results-notrun.json"
-	fi
 }
 
 merge_only=
@@ -90,6 +99,7 @@ run=$BENCH_OUT/$variant
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 if [ -n "$merge_only" ]; then
 	merge
+	merge_failures
 	exit 0
 fi
 if [ -z "${BENCH_VMS:-}" ]; then
@@ -99,7 +109,10 @@ fi
 # About even halves of the test time of both kernels (README)
 : "${BENCH_SPLIT:=vunplug-* vga-* *-device-del}"
 case $BENCH_VMS in
-1) exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" ;;
+1)
+	rm -rf "$run.vm1" "$run.vm2"
+	exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+	;;
 2) ;;
 *) die "BENCH_VMS must be 1 or 2 (got '$BENCH_VMS')" ;;
 esac
@@ -113,7 +126,9 @@ rest=$(printf '%s' "$BENCH_SPLIT" | tr ', ' '\n\n' | sed '/^$/d; s/^/!/' | tr '\
 rm -rf "$run" "$run.vm1" "$run.vm2"
 mkdir -p "$run/job"
 list2=$run/job/testlist.vm2
-grep -E '^igt@fbdev_unplug@' "$TESTLIST" >"$list2" || true
+skip_patterns "$variant" >"$run/job/skips"
+grep -E '^igt@fbdev_unplug@' "$TESTLIST" |
+	{ grep -vEf "$run/job/skips" 2>/dev/null || true; } >"$list2"
 [ -s "$list2" ] || exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 
 # The KVM probe boots a guest: once, before the two
@@ -142,6 +157,9 @@ while [ $i -lt 300 ] && kill -0 "$p1" 2>/dev/null &&
 	sleep 0.2
 	i=$((i + 1))
 done
+if ! kill -0 "$p1" 2>/dev/null; then
+	wait "$p1" || die "run-vm.sh failed for guest 1 of $variant (see above)"
+fi
 BENCH_RUN=$variant.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p2=$!
@@ -153,4 +171,5 @@ trap - INT TERM HUP
 [ "$rc" -eq 0 ] || die "run-vm.sh failed for a guest of $variant (see above)"
 phase "VMs side by side, wall clock ($variant)" "$t0"
 merge
+merge_failures
 exit 0

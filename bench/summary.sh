@@ -96,10 +96,10 @@ while IFS= read -r t; do
 	printf '  %-52s %-10s %-9s %8s%s\n' "$t" "$actual" "$want" "$secs" "$mark"
 	printf '%s %s %s\n' "$t" "$want" "$actual" >>"$run/outcome.txt"
 	if [ "$actual" != Pass ] && [ -f "$json" ] && [ -n "$r" ]; then
-		awk -F'\t' -v t="$t" '$1 == "dmesg" && $2 == t { print $3 }' "$run/not-passed.tsv" |
+		awk -F'\t' -v t="$t" '$1 == "dmesg" && $2 == t { sub(/^[^\t]*\t[^\t]*\t/, ""); print }' "$run/not-passed.tsv" |
 			grep -aF -f "$run/kernel-reports.txt" |
 			head -n 12 | sed 's/^/      dmesg: /'
-		awk -F'\t' -v t="$t" '$1 == "err" && $2 == t { print $3 }' "$run/not-passed.tsv" |
+		awk -F'\t' -v t="$t" '$1 == "err" && $2 == t { sub(/^[^\t]*\t[^\t]*\t/, ""); print }' "$run/not-passed.tsv" |
 			grep -aE 'CRITICAL|WARNING|Failed assertion|error:|\(errno|did not|succeeded' |
 			grep -av 'DEBUG' | sed 's/^\[[0-9. ]*\] ([^)]*) //' |
 			head -n 6 | sed 's/^/      err: /'
