@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Self-test of the bench's crash handling: run the test list with a guest
-# that panics, then one that hangs, after the first test. Both must be
-# reported (with their last console lines) and keep the first result.
+# Self-test of the bench's crash handling: two guests' results merged
+# (no boot), then the test list run with a guest that panics, then one
+# that hangs, after the first test. Both must be reported (with their
+# last console lines) and keep the first result.
 # Then one boot in which two subtests each make the kernel report
 # (LKDTM): each report must be attributed to its own subtest.
 set -eu
@@ -13,10 +14,60 @@ guest=$("$BENCH_TOP/bench/build-guest.sh")
 "$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
 ok=0
 bad=0
-# SELFTEST_CASES picks some of: panic hang reports (default: all three).
-cases=${SELFTEST_CASES:-panic hang reports}
+# SELFTEST_CASES picks some of: merge panic hang reports (default: all).
+cases=${SELFTEST_CASES:-merge panic hang reports}
+
+# The merge of two guests' results (run-vms.sh, no boot): guest 1
+# crashed after passing everything, guest 2 hung after failing one
+# dynamic subtest of a and before running b. The run must fail a on
+# guest 2's result, keep b NotRun despite guest 1's pass, and be a hang
+# (status 4), not the crash of the first guest.
+case " $cases " in
+*" merge "*)
+	say "selftest: merging two guests' results"
+	out=$BENCH_OUT/selftest-merge
+	rm -rf "$out"
+	for i in 1 2; do
+		mkdir -p "$out/fixed.vm$i/job"
+		: >"$out/fixed.vm$i/job/skips"
+		echo "BENCH_NAME='fixed-selftest'" >"$out/fixed.vm$i/job/job.env"
+		printf 'igt@fbdev_unplug@a\nigt@fbdev_unplug@b\n' >"$out/fixed.vm$i/job/testlist"
+	done
+	echo igt@core_getversion@basic >>"$out/fixed.vm1/job/testlist"
+	cat "$out/fixed.vm1/job/testlist" >"$out/testlist"
+	echo '{ "tests": {
+		"igt@fbdev_unplug@a": { "result": "pass" },
+		"igt@fbdev_unplug@a@t1": { "result": "pass" },
+		"igt@fbdev_unplug@b": { "result": "pass" },
+		"igt@fbdev_unplug@b@t1": { "result": "pass" },
+		"igt@core_getversion@basic": { "result": "pass" } } }' \
+		>"$out/fixed.vm1/results.json"
+	echo '{ "tests": {
+		"igt@fbdev_unplug@a": { "result": "fail" },
+		"igt@fbdev_unplug@a@t2": { "result": "fail" } } }' \
+		>"$out/fixed.vm2/results.json"
+	echo "crashed: QEMU exited without the guest finishing" >"$out/fixed.vm1/vm-failure"
+	echo "hung: no progress on its console for 60 s" >"$out/fixed.vm2/vm-failure"
+	BENCH_OUT=$out TESTLIST=$out/testlist "$BENCH_TOP/bench/run-vms.sh" --merge fixed
+	got=$(jq -r '[.tests | to_entries[] | "\(.key)=\(.value.result)"] | sort | join(" ")' \
+		"$out/fixed/results.json")
+	want="igt@core_getversion@basic=pass igt@fbdev_unplug@a=fail igt@fbdev_unplug@a@t1=pass igt@fbdev_unplug@a@t2=fail igt@fbdev_unplug@b=notrun igt@fbdev_unplug@b@t1=pass"
+	status=0
+	BENCH_OUT=$out TESTLIST=$out/testlist "$BENCH_TOP/bench/summary.sh" fixed /dev/null \
+		>"$out/summary.txt" 2>&1 || status=$?
+	if [ "$got" = "$want" ] && [ "$status" -eq 4 ] &&
+	   grep -q '^hung: .*(guest 2 of 2)$' "$out/fixed/vm-failure"; then
+		say "selftest: merge: a failed, b NotRun, the run hung (status 4): ok"
+		ok=$((ok + 1))
+	else
+		say "selftest: merge gave: $got; summary status $status; $(cat "$out/fixed/vm-failure")"
+		bad=$((bad + 1))
+	fi
+	;;
+esac
+
 for fault in $cases; do
-	[ "$fault" != reports ] || continue
+	[ "$fault" != reports ] && [ "$fault" != merge ] || continue
 	out=$BENCH_OUT/selftest-$fault
 	say "selftest: guest that will $fault after the first test"
 	t0=$(date +%s)
