@@ -157,15 +157,16 @@ while [ $i -lt 300 ] && kill -0 "$p1" 2>/dev/null &&
 	sleep 0.2
 	i=$((i + 1))
 done
-if ! kill -0 "$p1" 2>/dev/null; then
+rc=0
+if ! kill -0 "$p1" 2>/dev/null; then	# (a guest that died at boot)
 	wait "$p1" || die "run-vm.sh failed for guest 1 of $variant (see above)"
+	p1=
 fi
 BENCH_RUN=$variant.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p2=$!
-trap 'kill "$p1" "$p2" 2>/dev/null; exit 130' INT TERM HUP
-rc=0
-wait "$p1" || rc=$?
+trap 'kill $p1 "$p2" 2>/dev/null; exit 130' INT TERM HUP
+[ -z "$p1" ] || wait "$p1" || rc=$?
 wait "$p2" || rc=$?
 trap - INT TERM HUP
 [ "$rc" -eq 0 ] || die "run-vm.sh failed for a guest of $variant (see above)"
