@@ -153,6 +153,21 @@ result_of() {
 	[ -z "$_r" ] || status_of "$_r"
 }
 
+# How QEMU runs the guest of kernel image $1: $BENCH_ACCEL, else what the
+# KVM probe (bench/accel.sh, cached per host kernel and QEMU version)
+# chose. Only the first run on a host probes; then it is a phase of its own.
+choose_accel() {
+	if [ -n "${BENCH_ACCEL:-}" ]; then
+		printf '%s\n' "$BENCH_ACCEL"
+		return
+	fi
+	_t=$(now)
+	"$BENCH_TOP/bench/accel.sh" "$1"
+	awk -v a="$_t" -v b="$(now)" 'BEGIN { exit !(b - a >= 2) }' &&
+		phase "KVM probe" "$_t"
+	return 0
+}
+
 # The tests of results.json $1, a line each: name, igt_runner's result and
 # seconds (empty when not timed), tab-separated. Nothing without the file.
 results_table() {

@@ -143,15 +143,8 @@ hmp=$run/hmp
 mkfifo "$hmp.in" "$hmp.out"
 
 # KVM when a probe shows that a guest really boots under it with some CPU
-# model (bench/accel.sh, cached per host kernel and QEMU version).
-accel=${BENCH_ACCEL:-}
-if [ -z "$accel" ]; then
-	t_probe=$(now)
-	accel=$("$BENCH_TOP/bench/accel.sh" "$kernel")
-	# Only the first run on a host probes; then it is a phase of its own.
-	awk -v a="$t_probe" -v b="$(now)" 'BEGIN { exit !(b - a >= 2) }' &&
-		phase "KVM probe" "$t_probe"
-fi
+# model.
+accel=$(choose_accel "$kernel")
 case $accel in
 kvm) cpu="-accel kvm -cpu host" ;;
 "kvm "*) cpu="-accel kvm -cpu ${accel#kvm }" ;;

@@ -26,9 +26,8 @@ set -f	# globs of targets, never of files
 # Merge $run.vm1 and $run.vm2 into $run.
 merge() {
 	mkdir -p "$run/job"
-	cp "$run.vm1/job/job.env" "$run.vm1/job/skips" "$run/job/"
-	grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || cat; } \
-		>"$run/job/testlist"
+	# (guest 1 ran the whole list)
+	cp "$run.vm1/job/job.env" "$run.vm1/job/skips" "$run.vm1/job/testlist" "$run/job/"
 	for i in 1 2; do
 		r=$run.vm$i
 		# Every test of a guest's list that it has no result for
@@ -132,12 +131,7 @@ grep -E '^igt@fbdev_unplug@' "$TESTLIST" |
 [ -s "$list2" ] || exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 
 # The KVM probe boots a guest: once, before the two
-if [ -z "${BENCH_ACCEL:-}" ]; then
-	t_probe=$(now)
-	BENCH_ACCEL=$("$BENCH_TOP/bench/accel.sh" "$(kernel_tree "$variant")/o/arch/x86/boot/bzImage")
-	awk -v a="$t_probe" -v b="$(now)" 'BEGIN { exit !(b - a >= 2) }' &&
-		phase "KVM probe" "$t_probe"
-fi
+BENCH_ACCEL=$(choose_accel "$(kernel_tree "$variant")/o/arch/x86/boot/bzImage")
 export BENCH_ACCEL
 BENCH_SMP=$(( JOBS / 2 ))
 [ "$BENCH_SMP" -ge 2 ] || BENCH_SMP=2	# the races want two CPUs
