@@ -48,6 +48,10 @@ for t in $(cat "$BENCH_OUT/fixed/names.txt" "$BENCH_OUT/stock/names.txt" | sort 
 		if [ -n "$line" ] && [ "$want" = "$got" ]; then
 			passed=$((passed + 1))
 			cell="$got"
+		elif [ -z "$line" ] && [ -s "$BENCH_OUT/$v/job/skips" ] &&
+			printf '%s\n' "$t" | grep -qEf "$BENCH_OUT/$v/job/skips"; then
+			# not run on this kernel on purpose (tests/$v-skips.txt)
+			cell="skipped"
 		else
 			failed=$((failed + 1))
 			cell="${want:-?}/${got:-missing} !!"

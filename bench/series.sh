@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Write the whole series (the patches of patches/series, with the new files
-# of drivers/ and include/ folded into the driver patch) as git
+# of drivers/ and include/ folded into the driver patch that builds them) as git
 # format-patch files with a cover letter, ready for dri-devel, into
 # $BENCH_OUT/series. The result applies with `git am` to a clean 7.2 tree.
 set -eu
@@ -34,8 +34,15 @@ for p in $patches; do
 		"$BENCH_TOP/patches/$p" || die "patch $p does not apply to $src"
 	kind=$(awk -v p="$p" '$2 == p { print $1 }' "$BENCH_TOP/patches/series")
 	if [ "$kind" = driver ]; then
+		# Each new file goes into the driver patch that adds it to the
+		# build: the one that changes the Makefile of its directory or
+		# of the directory above.
+		mine=$(patched_files "$p")
 		for f in $newfiles; do
-			mkdir -p "$(dirname "$f")"
+			d=$(dirname "$f")
+			printf '%s\n' "$mine" | grep -qxF -e "$d/Makefile" \
+				-e "$(dirname "$d")/Makefile" || continue
+			mkdir -p "$d"
 			cp "$BENCH_TOP/$f" "$f"
 		done
 		git add -A
