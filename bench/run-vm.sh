@@ -69,7 +69,7 @@ grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || true; 
 	say "boot ($tag): not running $(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips") test(s) that tests/$variant-skips.txt matches"
 # igt_runner stops the run at the first taint or lockdep report on our
 # kernel. Stock 7.2 never stops: its reports are expected (the KASAN of
-# evicted-node-writes, the WARNs that patches 9 and 10 fix), and each
+# evicted-node-writes, the WARNs that patches 10 and 11 fix), and each
 # subtest that sees one fails on it. (Stopping at lockdep did not work:
 # a KASAN report turns lockdep off, and whether igt_runner noticed that
 # during the last subtest or after it made its result Abort or Fail.)
