@@ -6,8 +6,9 @@
 BENCH_CACHE ?= $(HOME)/.cache/vunplug-bench
 BENCH_OUT ?= $(CURDIR)/out
 KERNEL_SRC ?=
+KERNEL_PKG ?= linux-source-7.2
 TESTLIST ?= $(CURDIR)/tests/testlist.txt
-export BENCH_CACHE BENCH_OUT KERNEL_SRC TESTLIST
+export BENCH_CACHE BENCH_OUT KERNEL_SRC KERNEL_PKG TESTLIST
 
 B := sh $(CURDIR)/bench
 

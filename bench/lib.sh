@@ -61,7 +61,7 @@ new_files() {
 
 # The patches of patches/series of the given kinds (fix, driver), in order.
 series_patches() {
-	awk -v kinds=" $* " '!/^#/ && NF == 2 && index(kinds, " " $1 " ") { print $2 }' \
+	awk -v kinds=" $* " '!/^#/ && NF >= 2 && index(kinds, " " $1 " ") { print $2 }' \
 		"$BENCH_TOP/patches/series"
 }
 
@@ -85,8 +85,10 @@ patched_files() {
 kernel_src_id() {
 	if [ -n "${KERNEL_SRC:-}" ]; then
 		printf 'custom-%s\n' "$(printf '%s' "$(cd "$KERNEL_SRC" && pwd)" | sha256sum | cut -c1-8)"
-	else
+	elif [ "${KERNEL_PKG:-linux-source-7.2}" = linux-source-7.2 ]; then
 		printf 'debian\n'
+	else
+		printf 'debian-%s\n' "${KERNEL_PKG#linux-source-}"
 	fi
 }
 

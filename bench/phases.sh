@@ -13,7 +13,8 @@ if [ "${1:-}" = --reset ]; then
 fi
 [ -s "$BENCH_OUT/phases.txt" ] || exit 0
 echo
-echo "Phases of this run (seconds):"
+rel=$(cat "$(kernel_tree fixed)/o/include/config/kernel.release" 2>/dev/null || echo unknown)
+echo "Phases of this run (seconds), Linux $rel:"
 awk -F'|' '{ printf "  %-52s %8s\n", $1, $2 }' "$BENCH_OUT/phases.txt"
 [ -f "$BENCH_OUT/phases.start" ] &&
 	awk -v a="$(cat "$BENCH_OUT/phases.start")" -v b="$(now)" \

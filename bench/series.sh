@@ -1,39 +1,93 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Write the whole series (the patches of patches/series, with the new files
-# of drivers/ and include/ folded into the driver patch that builds them) as git
-# format-patch files with a cover letter, ready for dri-devel, into
-# $BENCH_OUT/series. The result applies with `git am` to a clean 7.2 tree.
+# Write the patches as one submission per subsystem (patches/submissions)
+# into $BENCH_OUT/series/NAME: git format-patch files with the version and
+# cover letter of the submission and To:/Cc: from the kernel's
+# scripts/get_maintainer.pl. From: and Signed-off-by: are the git identity
+# of the person running it. The new files of drivers/ are folded into the
+# driver patch that adds them to the build. Each submission is applied
+# with `git am` on its own to the pristine files of the kernel source
+# (KERNEL_PKG or KERNEL_SRC), so a submission that does not apply stops it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+name=$(git -C "$BENCH_TOP" config user.name || true)
+email=$(git -C "$BENCH_TOP" config user.email || true)
+[ -n "$name" ] && [ -n "$email" ] ||
+	die "make series: no git identity to sign the patches with; set git config user.name and user.email"
+me="$name <$email>"
+
 src=$(kernel_source)
+kver=$(make -s -C "$src" kernelversion 2>/dev/null || echo unknown)
 dest=$BENCH_OUT/series
 work=$BENCH_CACHE/series-work
-rm -rf "$work" "$dest"
-mkdir -p "$work" "$dest"
-
-patches=$(series_patches fix driver)
+tmp=$BENCH_CACHE/series-tmp
+rm -rf "$work" "$dest" "$tmp"
+mkdir -p "$work" "$dest" "$tmp"
 newfiles=$(new_files)
+subs=$(awk '!/^#/ && NF >= 2 { print $1 }' "$BENCH_TOP/patches/submissions")
+
+# The patches of one submission, in series order.
+submission_patches() {
+	awk -v s="$1" '!/^#/ && NF >= 3 && $3 == s { print $2 }' \
+		"$BENCH_TOP/patches/series"
+}
+
+# A patch file with its author's From: and Signed-off-by: made the
+# identity of the person running this.
+signed() {
+	awk -v me="$me" '
+		!hdr && /^From: / { author = substr($0, 7); hdr = 1 }
+		author != "" && ($0 == "From: " author || $0 == "Signed-off-by: " author) {
+			sub(/:.*/, ": " me)
+		}
+		{ print }' "$1"
+}
+
+# One recipient list from get_maintainer.pl's output: "to" takes the
+# maintainers, "cc" everyone else (reviewers and lists).
+recipients() {
+	(cd "$src" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-keywords \
+		--rolestats "$@" 2>/dev/null) >"$tmp/maintainers" ||
+		die "scripts/get_maintainer.pl failed in $src"
+}
+pick() {
+	case $1 in
+	to) pat='\((maintainer|supporter|odd fixer):' ;;
+	cc) pat='\((reviewer|open list|list|moderated list)' ;;
+	esac
+	grep -E "$pat" "$tmp/maintainers" | sed 's/ *(.*//' | sort -u
+}
 
 # A scratch repository holding the pristine versions of the touched files.
-touched=$(patched_files $patches)
-for f in $touched; do
+all=$(series_patches fix driver)
+for f in $(patched_files $all); do
 	mkdir -p "$work/$(dirname "$f")"
-	cp "$src/$f" "$work/$f"
+	cp "$src/$f" "$work/$f" 2>/dev/null ||
+		die "$f: not in $src (the series expects Linux 7.2 or 7.3)"
 done
 cd "$work"
 git init -q
 git add -A
-git -c user.name=bench -c user.email=bench@localhost commit -q \
-	-m "base: $(make -s -C "$src" kernelversion 2>/dev/null || echo 7.2)"
+git -c user.name="$name" -c user.email="$email" commit -q -m "base: $kver"
 base=$(git rev-parse HEAD)
 
-for p in $patches; do
-	git -c user.name=bench -c user.email=bench@localhost am -q --keep-cr \
-		"$BENCH_TOP/patches/$p" || die "patch $p does not apply to $src"
-	kind=$(awk -v p="$p" '$2 == p { print $1 }' "$BENCH_TOP/patches/series")
-	if [ "$kind" = driver ]; then
+summary=$dest/SUMMARY
+: >"$summary"
+for sub in $subs; do
+	version=$(awk -v s="$sub" '!/^#/ && $1 == s { print $2 }' "$BENCH_TOP/patches/submissions")
+	cover=$BENCH_TOP/patches/cover-$sub.txt
+	[ -f "$cover" ] || die "patches/cover-$sub.txt is missing"
+	patches=$(submission_patches "$sub")
+	[ -n "$patches" ] || die "submission $sub has no patch in patches/series"
+	git checkout -q -B "$sub" "$base"
+	for p in $patches; do
+		signed "$BENCH_TOP/patches/$p" >"$tmp/patch"
+		git -c user.name="$name" -c user.email="$email" am -q --keep-cr \
+			"$tmp/patch" ||
+			die "submission $sub: $p does not apply to Linux $kver"
+		kind=$(awk -v p="$p" '$2 == p { print $1 }' "$BENCH_TOP/patches/series")
+		[ "$kind" = driver ] || continue
 		# Each new file goes into the driver patch that adds it to the
 		# build: the one that changes the Makefile of its directory or
 		# of the directory above.
@@ -46,35 +100,51 @@ for p in $patches; do
 			cp "$BENCH_TOP/$f" "$f"
 		done
 		git add -A
-		git -c user.name=bench -c user.email=bench@localhost \
+		git -c user.name="$name" -c user.email="$email" \
 			commit -q --amend --no-edit
-	fi
+	done
+
+	out=$dest/$sub
+	fp() {
+		[ "$version" -le 1 ] || set -- -v "$version" "$@"
+		git -c user.name="$name" -c user.email="$email" format-patch -q \
+			--cover-letter --zero-commit --no-signature --thread=shallow \
+			"$@" -o "$out" "$base..$sub"
+	}
+	fp
+	recipients "$out"/*.patch
+	set --
+	for a in $(pick to | tr ' ' '\a'); do set -- "$@" --to="$(printf '%s' "$a" | tr '\a' ' ')"; done
+	for a in $(pick cc | tr ' ' '\a'); do set -- "$@" --cc="$(printf '%s' "$a" | tr '\a' ' ')"; done
+	rm -rf "$out"
+	fp "$@"
+
+	c=$(ls "$out"/*0000-*.patch)
+	subject=$(sed -n '1p' "$cover")
+	awk -v subj="$subject" -v blurbfile="$cover" '
+		/\*\*\* SUBJECT HERE \*\*\*/ { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
+		/\*\*\* BLURB HERE \*\*\*/ {
+			n = 0
+			while ((getline line < blurbfile) > 0)
+				if (n++ >= 2) print line
+			next
+		}
+		{ print }' "$c" >"$c.new"
+	mv "$c.new" "$c"
+	{
+		printf '%s (v%s, %s patches, applies to Linux %s)\n' "$sub" "$version" \
+			"$(printf '%s\n' $patches | wc -l)" "$kver"
+		pick to | sed 's/^/    To: /'
+		pick cc | sed 's/^/    Cc: /'
+	} >>"$summary"
 done
 
-# The cover letter comes from the author of the series' patches.
-author=$(sed -n 's/^From: \(.*\) <\(.*\)>$/\1|\2/p' "$BENCH_TOP/patches/$(echo $patches | cut -d' ' -f1)" | head -n 1)
-git -c user.name="${author%%|*}" -c user.email="${author#*|}" \
-	format-patch -q --cover-letter --zero-commit --no-signature \
-	-o "$dest" "$base"
-cover=$(ls "$dest"/0000-*.patch)
-subject=$(sed -n '1p' "$BENCH_TOP/patches/cover-letter.txt")
-awk -v subj="$subject" -v blurbfile="$BENCH_TOP/patches/cover-letter.txt" '
-	/\*\*\* SUBJECT HERE \*\*\*/ { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
-	/\*\*\* BLURB HERE \*\*\*/ {
-		n = 0
-		while ((getline line < blurbfile) > 0)
-			if (n++ >= 2) print line
-		next
-	}
-	{ print }' "$cover" >"$cover.new"
-mv "$cover.new" "$cover"
-
-# Append the results of the last `make check`, when there is one.
-if [ -f "$BENCH_OUT/fixed/outcome.txt" ] && [ -f "$BENCH_OUT/stock/outcome.txt" ]; then
-	tmp=$cover.new
+# The results of the last `make check` go into the fbdev cover letter.
+c=$(ls "$dest"/fbdev/*0000-*.patch 2>/dev/null || true)
+if [ -n "$c" ] && [ -f "$BENCH_OUT/fixed/outcome.txt" ] && [ -f "$BENCH_OUT/stock/outcome.txt" ]; then
 	awk -v fixed="$BENCH_OUT/fixed/outcome.txt" -v stock="$BENCH_OUT/stock/outcome.txt" '
 		/^[A-Z][A-Za-z]* .*\([0-9]+\):$/ && !done {
-			print "Results of the last run (IGT result on stock 7.2 / with this series):"
+			print "Results of the last run (IGT result without / with the series):"
 			print ""
 			while ((getline l < stock) > 0) { split(l, a, " "); s[a[1]] = a[3] }
 			while ((getline l < fixed) > 0) {
@@ -84,8 +154,8 @@ if [ -f "$BENCH_OUT/fixed/outcome.txt" ] && [ -f "$BENCH_OUT/stock/outcome.txt" 
 			print ""
 			done = 1
 		}
-		{ print }' "$cover" >"$tmp"
-	mv "$tmp" "$cover"
+		{ print }' "$c" >"$c.new"
+	mv "$c.new" "$c"
 fi
-say "series: $(ls "$dest" | wc -l) files in $dest"
-ls "$dest" | sed 's/^/    /'
+say "series: $(printf '%s\n' $subs | wc -l) submissions in $dest, signed by $me"
+cat "$summary"

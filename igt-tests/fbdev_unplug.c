@@ -65,6 +65,9 @@
  * SUBTEST: fd-ops-after-unplug
  * Description: Every operation on the old fb fd fails after unplug.
  *
+ * SUBTEST: drm-fd-after-unplug
+ * Description: An ioctl on the DRM node open across unplug fails with ENODEV.
+ *
  * SUBTEST: module-unload-while-mapped
  * Description: A mapping pins the module until it is unmapped.
  *
@@ -2101,6 +2104,43 @@ static void test_fd_ops_after_unplug(struct target *t)
 	kmsg_watch_end(kmsg);
 }
 
+/*
+ * The device's DRM node, held open across the unplug: drm_dev_unplug()
+ * makes every later ioctl on it fail with ENODEV. A driver that only
+ * unregisters its device (vkms before it could be unplugged) keeps
+ * serving them.
+ */
+static void test_drm_fd_after_unplug(struct target *t)
+{
+	int kmsg = subtest_begin();
+	struct vdev *d = vdev_add(t);
+	struct drm_version v;
+	char node[64];
+	int fd, ret, err;
+
+	snprintf(node, sizeof(node), "/dev/dri/card%d", d->card);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", node);
+	memset(&v, 0, sizeof(v));
+	igt_assert_f(ioctl(fd, DRM_IOCTL_VERSION, &v) == 0,
+		     "DRM_IOCTL_VERSION on the plugged %s failed: %m\n", node);
+
+	vdev_unplug(d);
+	memset(&v, 0, sizeof(v));
+	errno = 0;
+	ret = ioctl(fd, DRM_IOCTL_VERSION, &v);
+	err = errno;
+	close(fd);
+	igt_info("behaviour: DRM_IOCTL_VERSION on the open DRM fd | %s\n",
+		 ret == -1 ? strerrorname_np(err) ?: strerror(err) : "succeeds");
+	errno = 0;
+	igt_assert_f(ret == -1 && err == ENODEV,
+		     "DRM_IOCTL_VERSION on the unplugged %s: %d, errno %d (%s), expected ENODEV\n",
+		     node, ret, err, strerror(err));
+	vdev_release(d);
+	kmsg_watch_end(kmsg);
+}
+
 static void unplug_all_devices(void)
 {
 	int ids[MAX_DEVICES], cards[MAX_DEVICES];
@@ -3346,6 +3386,12 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 	igt_describe("After unplug, read, write, ioctls, mmap and fsync on the old fbdev fd fail with an error instead of touching the device.");
 	igt_subtest_with_dynamic("fd-ops-after-unplug")
 		each_target(test_fd_ops_after_unplug, 0);
+	igt_fixture()
+		free_leftovers();
+
+	igt_describe("After unplug, an ioctl on the device's DRM node that was open across it fails with ENODEV.");
+	igt_subtest_with_dynamic("drm-fd-after-unplug")
+		each_target(test_drm_fd_after_unplug, 0);
 	igt_fixture()
 		free_leftovers();
 
