@@ -239,6 +239,7 @@ hang_report() {
 shown='^bench:|\[[0-9]+/[0-9]+\]'
 seen=0
 status=running
+init_started=""	# the guest's init has printed its first bench: line
 t_first=""
 t_said=$(date +%s)	# the last progress line (see BENCH_SILENCE)
 while :; do
@@ -269,6 +270,19 @@ while :; do
 			[ -n "$t_first" ] ||
 				! printf '%s\n' "$new" | grep -aqE '\[0*1/[0-9]+\]' ||
 				t_first=$(now)
+			[ -n "$init_started" ] ||
+				! printf '%s\n' "$new" | grep -aq '^bench:' ||
+				init_started=1
+			# A kernel that fails before the guest's init runs (a
+			# KASAN report in early boot under TCG, seen a few times
+			# at 0.004-0.008 s) is not a test result: stop it now.
+			if [ -z "$init_started" ] && [ "$status" = running ] &&
+			   printf '%s\n' "$new" | grep -aqE '^\[ *[0-9.]+\] (BUG:|Kernel panic)'; then
+				status=earlyboot
+				kill "$qpid" 2>/dev/null || true
+				sleep 2
+				kill -9 "$qpid" 2>/dev/null || true
+			fi
 			seen=$total
 		fi
 	fi
@@ -310,12 +324,21 @@ set -- $("$BENCH_TOP/bench/overhead.sh" "$run")
 		"igt_runner overhead per test ($name)" "$1" "$2" "$3" \
 		>>"$BENCH_OUT/phases.txt"
 
+# One more boot for a kernel that failed before the guest's init: the
+# failed console stays beside the run's directory.
+if [ "$status" = earlyboot ] && [ -z "${BENCH_BOOT_RETRIED:-}" ]; then
+	cp "$run/console.log" "$run.earlyboot-console.log" 2>/dev/null || true
+	say "boot ($tag): the kernel failed in early boot, before the guest's init ($(grep -am1 -E '(BUG:|Kernel panic)' "$run/console.log" | sed 's/^\[[^]]*\] //')); booting once more (console kept in $run.earlyboot-console.log)"
+	BENCH_BOOT_RETRIED=1 exec sh "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+fi
+
 if grep -aq '^bench: done' "$run/console.log" 2>/dev/null; then
 	say "boot ($tag): guest finished in $elapsed s"
 else
 	case $status in
 	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
 	silent) why="hung: no progress on its console for $BENCH_SILENCE s (killed after $elapsed s)" ;;
+	earlyboot) why="crashed in early boot, before its init, twice" ;;
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
 	printf '%s\n' "$why" >"$run/vm-failure"
