@@ -113,9 +113,12 @@ for sub in $subs; do
 	}
 	fp
 	recipients "$out"/*.patch
-	set --
-	for a in $(pick to | tr ' ' '\a'); do set -- "$@" --to="$(printf '%s' "$a" | tr '\a' ' ')"; done
-	for a in $(pick cc | tr ' ' '\a'); do set -- "$@" --cc="$(printf '%s' "$a" | tr '\a' ' ')"; done
+	# one --to= or --cc= argument per line of get_maintainer.pl's output
+	ifs=$IFS
+	IFS='
+'
+	set -- $(pick to | sed 's/^/--to=/') $(pick cc | sed 's/^/--cc=/')
+	IFS=$ifs
 	rm -rf "$out"
 	fp "$@"
 
