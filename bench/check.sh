@@ -36,7 +36,7 @@ done
 
 echo
 echo "Both kernels (expected/actual; a check passes when they agree):"
-printf '  %-52s %-20s %-20s\n' TEST "STOCK 7.2" "WITH SERIES"
+printf '  %-52s %-20s %-20s\n' TEST "STOCK $(kernel_version)" "WITH SERIES"
 passed=0
 failed=0
 for t in $(cat "$BENCH_OUT/fixed/names.txt" "$BENCH_OUT/stock/names.txt" | sort -u); do

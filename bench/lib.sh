@@ -59,19 +59,42 @@ new_files() {
 	(cd "$BENCH_TOP" && find drivers include -type f 2>/dev/null | sort)
 }
 
-# The patches of patches/series of the given kinds (fix, driver), in order.
+# VERSION.PATCHLEVEL of the kernel source the bench builds ("7.2"), read
+# without fetching it: from KERNEL_PKG, or from the Makefile of KERNEL_SRC.
+kernel_version() {
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		awk '$1 == "VERSION" { v = $3 } $1 == "PATCHLEVEL" { p = $3 }
+		     END { print v "." p }' "$KERNEL_SRC/Makefile"
+	else
+		printf '%s\n' "${KERNEL_PKG:-linux-source-7.2}" | sed 's/^linux-source-//'
+	fi
+}
+
+# awk: for_kernel(since) is true if the selected kernel (kv, "7.3") is
+# "since" or newer, or if "since" is empty.
+SERIES_AWK='
+function for_kernel(since,   a, b) {
+	if (since == "")
+		return 1
+	split(kv, a, "."); split(since, b, ".")
+	return a[1] + 0 > b[1] + 0 || (a[1] + 0 == b[1] + 0 && a[2] + 0 >= b[2] + 0)
+}'
+
+# The patches of patches/series of the given kinds (fix, driver), in order,
+# that the selected kernel takes (patches/series' fourth column).
 series_patches() {
-	awk -v kinds=" $* " '!/^#/ && NF >= 2 && index(kinds, " " $1 " ") { print $2 }' \
+	awk -v kinds=" $* " -v kv="$(kernel_version)" "$SERIES_AWK"'
+		!/^#/ && NF >= 2 && index(kinds, " " $1 " ") && for_kernel($4) { print $2 }' \
 		"$BENCH_TOP/patches/series"
 }
 
 # drm-ci's skips file of a kernel variant, tests/VARIANT-skips.txt: one
 # regular expression a line (# comments) of tests that are not run. Prints
 # the expressions; nothing when there is no such file.
+# tests/VARIANT-skips-7.3.txt adds those of one kernel.
 skip_patterns() {
-	f=$BENCH_TOP/tests/$1-skips.txt
-	[ -f "$f" ] || return 0
-	grep -vE '^[[:space:]]*(#|$)' "$f" || true
+	cat "$BENCH_TOP/tests/$1-skips.txt" "$BENCH_TOP/tests/$1-skips-$(kernel_version).txt" \
+		2>/dev/null | grep -vE '^[[:space:]]*(#|$)' || true
 }
 
 # The kernel files that the given patches of patches/ change, sorted.
@@ -142,9 +165,12 @@ status_of() {
 	esac
 }
 
-# The expectation of test $1 in drm-ci expectations file $2 (Pass if absent).
+# The expectation of test $1 in drm-ci expectations file $2 (Pass if
+# absent). A file of the same name for the selected kernel, $2 with
+# "-7.3" before ".txt", comes first: its lines replace those of $2.
 expected_of() {
-	e=$(grep -E "^$1," "$2" 2>/dev/null | head -n 1 | cut -d, -f2)
+	e=$(cat "${2%.txt}-$(kernel_version).txt" "$2" 2>/dev/null |
+		grep -E "^$1," | head -n 1 | cut -d, -f2)
 	echo "${e:-Pass}"
 }
 
@@ -180,10 +206,10 @@ results_table() {
 
 # drm-ci's flakes file of a variant, tests/VARIANT-flakes.txt: regular
 # expressions (# comments) of tests whose result may differ once.
+# tests/VARIANT-flakes-7.3.txt adds those of one kernel.
 flake_patterns() {
-	f=$BENCH_TOP/tests/$1-flakes.txt
-	[ -f "$f" ] || return 0
-	grep -vE '^[[:space:]]*(#|$)' "$f" || true
+	cat "$BENCH_TOP/tests/$1-flakes.txt" "$BENCH_TOP/tests/$1-flakes-$(kernel_version).txt" \
+		2>/dev/null | grep -vE '^[[:space:]]*(#|$)' || true
 }
 
 # Whether test $2 matches a flake pattern of variant $1.

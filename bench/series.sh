@@ -29,7 +29,8 @@ subs=$(awk '!/^#/ && NF >= 2 { print $1 }' "$BENCH_TOP/patches/submissions")
 
 # The patches of one submission, in series order.
 submission_patches() {
-	awk -v s="$1" '!/^#/ && NF >= 3 && $3 == s { print $2 }' \
+	awk -v s="$1" -v kv="$(kernel_version)" "$SERIES_AWK"'
+		!/^#/ && NF >= 3 && $3 == s && for_kernel($4) { print $2 }' \
 		"$BENCH_TOP/patches/series"
 }
 

@@ -19,6 +19,18 @@ for v in "$@"; do
 	[ "$n" -gt 0 ] || continue
 	echo "Why the $v kernel's results differ ($n of $(wc -l <"$out") tests):"
 	awk '$2 != $3 { printf "  first: %s (expected %s, got %s)\n", $1, $2, $3; exit }' "$out"
+	first=$(awk '$2 != $3 { print $1; exit }' "$out")
+	if [ -f "$run/results.json" ]; then
+		# what the test itself said (IGT's CRITICAL lines: the failed
+		# assertion and its message), and the first kernel report in
+		# its own dmesg
+		jq -r --arg t "$first" '.tests[$t] // empty | .err // empty' "$run/results.json" |
+			sed '/^\*\*\*\* DEBUG/,/^\*\*\*\*  END/d' | grep -E 'CRITICAL|Test requirement not met' | head -n 4 | cut -c1-200 |
+			sed 's/^/    its output: /'
+		jq -r --arg t "$first" '.tests[$t] // empty | .dmesg // empty' "$run/results.json" |
+			grep -E 'WARNING:|BUG:|KASAN|Oops|possible .*locking|INFO: task .* blocked|kmemleak:|Kernel panic' |
+			head -n 1 | cut -c1-160 | sed 's/^/    its kernel report: /'
+	fi
 	[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
 	[ -f "$run/hang.txt" ] && sed 's/^/    /' "$run/hang.txt"
 	if [ -f "$run/results.json" ]; then
@@ -27,11 +39,11 @@ for v in "$@"; do
 			sed 's/^/  igt_runner aborted: /'
 	fi
 	if [ -f "$run/console.log" ]; then
-		# the first report, and for a WARNING its message (the line
-		# before); not the panic of run-vm.sh's NMI to a hung guest
+		# the run's first report, and for a WARNING its message (the
+		# line before); not the panic of run-vm.sh's NMI to a hung guest
 		awk '/NMI received for unknown reason/ { exit }
 		/WARNING:|BUG:|KASAN|Oops|possible .*locking|INFO: task .* blocked|rcu.* detected .*stall|soft lockup|Kernel panic/ {
-			print "  first kernel report: " substr($0, 1, 160)
+			print "  first kernel report of the run: " substr($0, 1, 160)
 			if (/WARNING:/ && prev != "")
 				print "    its message: " substr(prev, 1, 160)
 			exit
