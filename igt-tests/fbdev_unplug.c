@@ -41,84 +41,108 @@
  * Description: fbdev deferred I/O mappings and fds across DRM hot-unplug
  *
  * SUBTEST: aperture-handover
- * Description: simpledrm's fbdev mapping, fd and the new fb when bochs takes
- *              over the firmware framebuffer (first in a boot).
+ * Description: simpledrm on the firmware framebuffer hands over to bochs: its
+ *              old mapping gets SIGBUS on every page, its old fd fails with
+ *              ENODEV, the new fb works, and the kernel logs no report.
  *
  * SUBTEST: defio-flush
- * Description: Writes through the fbdev mmap reach the device.
+ * Description: Writes through the fbdev mmap reach the device: the scanout
+ *              checksum changes and its update and damage counters grow.
  *
  * SUBTEST: read-after-unplug
- * Description: Reading any page of a mapping after unplug raises SIGBUS.
+ * Description: After unplug, reading any page of an fbdev mapping raises
+ *              SIGBUS and the kernel logs no report.
  *
  * SUBTEST: write-after-unplug
- * Description: Writing any page of a mapping after unplug raises SIGBUS.
+ * Description: After unplug, writing any page of an fbdev mapping, including
+ *              pages already write-protected by deferred I/O, raises SIGBUS
+ *              and the kernel logs no report.
  *
  * SUBTEST: fork-after-mmap
- * Description: An inherited mapping is revoked in the child too.
+ * Description: A child that inherited an fbdev mapping gets SIGBUS on read
+ *              and write after unplug, and both processes unmapping frees
+ *              everything.
  *
  * SUBTEST: munmap-after-unplug
- * Description: munmap then close after unplug, then a new device works.
+ * Description: After unplug, munmap then close of the fbdev tears down
+ *              cleanly, and a newly added device works.
  *
  * SUBTEST: close-after-unplug
- * Description: close then munmap after unplug, then a new device works.
+ * Description: After unplug, close then munmap of the fbdev tears down
+ *              cleanly, and a newly added device works.
  *
  * SUBTEST: fd-ops-after-unplug
- * Description: Every operation on the old fb fd fails after unplug.
+ * Description: After unplug, read, write, ioctls, mmap and fsync on the old
+ *              fbdev fd fail with an error instead of touching the device.
  *
  * SUBTEST: drm-fd-after-unplug
- * Description: An ioctl on the DRM node open across unplug fails with ENODEV.
+ * Description: After unplug, an ioctl on the device's DRM node that was open
+ *              across it fails with ENODEV.
  *
  * SUBTEST: module-unload-while-mapped
- * Description: A mapping pins the module until it is unmapped.
+ * Description: A mapping of an unplugged fbdev keeps the driver module loaded
+ *              until it is unmapped and closed.
  *
  * SUBTEST: unplug-while-writing
- * Description: Threads and processes writing during unplug all get SIGBUS.
+ * Description: Threads and processes writing an fbdev mapping while the
+ *              device is unplugged all end in SIGBUS, repeatedly.
  *
  * SUBTEST: plug-unplug-cycles
- * Description: Repeated plug, map, write, unplug leaks nothing.
+ * Description: Repeated plug, map, write, unplug and teardown leaves no
+ *              kernel report and no leak.
  *
  * SUBTEST: replug-while-open
- * Description: The device comes back while the old device's fb is open and
- *              mapped; the old mapping and fd stay dead, the new fb works.
+ * Description: The device is added again while the old device's fb is still
+ *              open and mapped: the new fb works, the old mapping raises
+ *              SIGBUS, the old fd fails with ENODEV, and the kernel logs no
+ *              report.
  *
  * SUBTEST: second-node-writes-reach-scanout
- * Description: Repeated writes through /dev/fbN reach the device while a
- *              second node of the same fb is open.
+ * Description: With a second device node of the same fb open, as a
+ *              container's own /dev has, repeated writes through either
+ *              node's mapping keep reaching the device.
  *
  * SUBTEST: second-node-after-unplug
- * Description: Mappings made through two device nodes of one fb both get
- *              SIGBUS on every page after unplug.
+ * Description: After unplug, every page of mappings made through /dev/fbN and
+ *              through a second node of the same fb raises SIGBUS.
  *
  * SUBTEST: evicted-node-unplug
- * Description: Unplug after a second node of the fb was opened, closed and
- *              removed revokes the mapping without a kernel report.
+ * Description: Unplug after a second device node of the fb was opened, closed
+ *              and removed revokes the /dev/fbN mapping without a kernel
+ *              report.
  *
  * SUBTEST: private-mapping-after-unplug
- * Description: A MAP_PRIVATE mapping, with copied-on-write pages, gets
- *              SIGBUS on every page after unplug.
+ * Description: After unplug, every page of a MAP_PRIVATE mapping, copied-on-
+ *              write or not, raises SIGBUS.
  *
  * SUBTEST: proc-mem-after-unplug
- * Description: Reading a mapping through /proc/self/mem fails after unplug.
+ * Description: After unplug, reading the mapping through /proc/self/mem fails
+ *              instead of returning the old buffer.
  *
  * SUBTEST: ffmpeg-after-unplug
- * Description: ffmpeg's fbdev output device drawing into the fb is stopped
- *              by SIGBUS when the device is unplugged; the kernel stays clean.
+ * Description: ffmpeg drawing a test pattern through its fbdev output device
+ *              is stopped by SIGBUS on its next write after unplug; how and
+ *              when it ended is logged, and the kernel logs no report.
  *
  * SUBTEST: xorg-fbdev-after-unplug
- * Description: The X server with its fbdev driver, showing a client, is
- *              stopped by SIGBUS when the device is unplugged.
+ * Description: Xorg with xf86-video-fbdev, drawing an animated client, is
+ *              stopped by SIGBUS (its handler reports the bus error) after
+ *              unplug, and the kernel logs no report.
  *
  * SUBTEST: example-after-unplug
- * Description: examples/fbdev_unplug_aware, the recipe for fbdev programs,
- *              notices the unplug and exits cleanly.
+ * Description: examples/fbdev_unplug_aware, which watches uevents, ioctl
+ *              errors and SIGBUS on its mapping, notices the unplug and exits
+ *              with status 0.
  *
  * SUBTEST: evicted-node-writes
- * Description: Writes through /dev/fbN after a second node of the same fb
- *              was opened, closed and removed leave no kernel report.
+ * Description: After a second device node of the fb was opened, closed and
+ *              removed, writes through /dev/fbN keep reaching the device and
+ *              the kernel logs no report.
  *
  * SUBTEST: defio-perf
- * Description: Prints the cost of deferred I/O on the fbdev mapping (run by
- *              the bench's `make bench-defio`, asserts nothing on timing).
+ * Description: Measures first-touch read faults and first writes per second
+ *              on the fbdev mapping and the latency from a write to the
+ *              scanout; prints the medians and asserts nothing on timing.
  */
 
 #ifdef IGT_SUBSET_BUILD
@@ -212,6 +236,8 @@ struct vdev {
 
 /* Devices still open, so a failed subtest does not leak into the next. */
 static struct vdev *open_devs[16];
+/* /dev/kmsg from kmsg_watch_begin() to _end(); a failed subtest leaves it. */
+static int kmsg_fd = -1;
 
 struct scanout {
 	uint32_t checksum;
@@ -428,7 +454,7 @@ static bool fb_appeared(struct fb_lookup *l)
 
 static void track(struct vdev *d, bool add)
 {
-	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(open_devs); i++) {
 		if (add && !open_devs[i]) {
 			open_devs[i] = d;
 			return;
@@ -438,6 +464,8 @@ static void track(struct vdev *d, bool add)
 			return;
 		}
 	}
+	/* a device that is not tracked would outlive a failed subtest */
+	igt_assert_f(!add, "more than %zu devices open at once\n", ARRAY_SIZE(open_devs));
 }
 
 static void fb_open(struct vdev *d)
@@ -1559,8 +1587,9 @@ static void vdev_free(struct vdev *d)
 				write_text(path, t->bdf);
 			}
 			w.bdf = t->bdf;
-			if (!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20))
-				igt_warn("%s did not come back with a card and an fb\n", t->bdf);
+			igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
+				       "%s did not come back with a card and an fb: every later subtest would run without it\n",
+				       t->bdf);
 		}
 		break;
 	}
@@ -1581,10 +1610,13 @@ static void vdev_release(struct vdev *d)
 
 static void stop_leftover_progs(void);
 
+static void kmsg_watch_close(void);
+
 static void free_leftovers(void)
 {
 	stop_leftover_progs();
-	for (unsigned int i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++)
+	kmsg_watch_close();
+	for (unsigned int i = 0; i < ARRAY_SIZE(open_devs); i++)
 		if (open_devs[i])
 			vdev_free(open_devs[i]);
 }
@@ -1789,13 +1821,20 @@ static void touch_some_pages(struct vdev *d)
 
 /* --- kernel log ---------------------------------------------------------- */
 
+static void kmsg_watch_close(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -1;
+}
+
 static int kmsg_watch_begin(void)
 {
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	igt_assert_f(fd >= 0, "cannot open /dev/kmsg: %m\n");
-	lseek(fd, 0, SEEK_END);
-	return fd;
+	kmsg_watch_close();
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	igt_assert_f(kmsg_fd >= 0, "cannot open /dev/kmsg: %m\n");
+	lseek(kmsg_fd, 0, SEEK_END);
+	return kmsg_fd;
 }
 
 /* Fails on any kernel report logged since kmsg_watch_begin(). */
@@ -1836,7 +1875,10 @@ static void kmsg_watch_end(int fd)
 			break;
 		}
 	}
-	close(fd);
+	if (fd == kmsg_fd)
+		kmsg_watch_close();
+	else
+		close(fd);
 	igt_assert_f(reports == 0, "%d kernel report line(s), first: %s\n",
 		     reports, first);
 }
@@ -3301,6 +3343,41 @@ static struct target *vunplug_target(void)
 	return NULL;
 }
 
+/*
+ * The subtests that run once per target, in the order they run: one
+ * execution runs the subtests it is given in this order, whatever the order
+ * of igt_runner's test list. evicted-node-writes comes last of the checks:
+ * on a kernel without the fix it ends in a use-after-free, after which
+ * nothing that runs is trustworthy.
+ */
+static const struct {
+	const char *name;
+	void (*test)(struct target *t);
+	unsigned int needs;
+} per_target[] = {
+	{ "defio-flush", test_defio_flush, NEED_SCANOUT },
+	{ "read-after-unplug", test_read_after_unplug, 0 },
+	{ "write-after-unplug", test_write_after_unplug, 0 },
+	{ "fork-after-mmap", test_fork_after_mmap, 0 },
+	{ "munmap-after-unplug", test_munmap_after_unplug, 0 },
+	{ "close-after-unplug", test_close_after_unplug, 0 },
+	{ "fd-ops-after-unplug", test_fd_ops_after_unplug, 0 },
+	{ "drm-fd-after-unplug", test_drm_fd_after_unplug, 0 },
+	{ "module-unload-while-mapped", test_module_unload_while_mapped, NEED_VUNPLUG },
+	{ "unplug-while-writing", test_unplug_while_writing, 0 },
+	{ "plug-unplug-cycles", test_plug_unplug_cycles, 0 },
+	{ "replug-while-open", test_replug_while_open, 0 },
+	{ "second-node-writes-reach-scanout", test_second_node_writes, NEED_SCANOUT },
+	{ "second-node-after-unplug", test_second_node_after_unplug, 0 },
+	{ "evicted-node-unplug", test_evicted_node_unplug, 0 },
+	{ "private-mapping-after-unplug", test_private_mapping_after_unplug, 0 },
+	{ "proc-mem-after-unplug", test_proc_mem_after_unplug, 0 },
+	{ "ffmpeg-after-unplug", test_ffmpeg_after_unplug, 0 },
+	{ "xorg-fbdev-after-unplug", test_xorg_after_unplug, 0 },
+	{ "example-after-unplug", test_example_after_unplug, 0 },
+	{ "evicted-node-writes", test_evicted_node_writes, 0 },
+};
+
 /* --- options ------------------------------------------------------------- */
 
 static int opt_handler(int opt, int opt_index, void *data)
@@ -3341,145 +3418,18 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 		kmstest_set_vt_graphics_mode();
 	}
 
-	igt_describe("simpledrm on the firmware framebuffer hands over to bochs: its old mapping gets SIGBUS on every page, its old fd fails with ENODEV, the new fb works, and the kernel logs no report.");
 	igt_subtest("aperture-handover")
 		test_aperture_handover();
 	igt_fixture()
 		free_leftovers();
 
-	igt_describe("Writes through the fbdev mmap reach the device: the scanout checksum changes and its update and damage counters grow.");
-	igt_subtest_with_dynamic("defio-flush")
-		each_target(test_defio_flush, NEED_SCANOUT);
-	igt_fixture()
-		free_leftovers();
+	for (volatile unsigned int i = 0; i < ARRAY_SIZE(per_target); i++) {
+		igt_subtest_with_dynamic(per_target[i].name)
+			each_target(per_target[i].test, per_target[i].needs);
+		igt_fixture()
+			free_leftovers();
+	}
 
-	igt_describe("After unplug, reading any page of an fbdev mapping raises SIGBUS and the kernel logs no report.");
-	igt_subtest_with_dynamic("read-after-unplug")
-		each_target(test_read_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, writing any page of an fbdev mapping, including pages already write-protected by deferred I/O, raises SIGBUS and the kernel logs no report.");
-	igt_subtest_with_dynamic("write-after-unplug")
-		each_target(test_write_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("A child that inherited an fbdev mapping gets SIGBUS on read and write after unplug, and both processes unmapping frees everything.");
-	igt_subtest_with_dynamic("fork-after-mmap")
-		each_target(test_fork_after_mmap, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, munmap then close of the fbdev tears down cleanly, and a newly added device works.");
-	igt_subtest_with_dynamic("munmap-after-unplug")
-		each_target(test_munmap_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, close then munmap of the fbdev tears down cleanly, and a newly added device works.");
-	igt_subtest_with_dynamic("close-after-unplug")
-		each_target(test_close_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, read, write, ioctls, mmap and fsync on the old fbdev fd fail with an error instead of touching the device.");
-	igt_subtest_with_dynamic("fd-ops-after-unplug")
-		each_target(test_fd_ops_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, an ioctl on the device's DRM node that was open across it fails with ENODEV.");
-	igt_subtest_with_dynamic("drm-fd-after-unplug")
-		each_target(test_drm_fd_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("A mapping of an unplugged fbdev keeps the driver module loaded until it is unmapped and closed.");
-	igt_subtest_with_dynamic("module-unload-while-mapped")
-		each_target(test_module_unload_while_mapped, NEED_VUNPLUG);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("Threads and processes writing an fbdev mapping while the device is unplugged all end in SIGBUS, repeatedly.");
-	igt_subtest_with_dynamic("unplug-while-writing")
-		each_target(test_unplug_while_writing, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("Repeated plug, map, write, unplug and teardown leaves no kernel report and no leak.");
-	igt_subtest_with_dynamic("plug-unplug-cycles")
-		each_target(test_plug_unplug_cycles, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("The device is added again while the old device's fb is still open and mapped: the new fb works, the old mapping raises SIGBUS, the old fd fails with ENODEV, and the kernel logs no report.");
-	igt_subtest_with_dynamic("replug-while-open")
-		each_target(test_replug_while_open, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("With a second device node of the same fb open, as a container's own /dev has, repeated writes through either node's mapping keep reaching the device.");
-	igt_subtest_with_dynamic("second-node-writes-reach-scanout")
-		each_target(test_second_node_writes, NEED_SCANOUT);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, every page of mappings made through /dev/fbN and through a second node of the same fb raises SIGBUS.");
-	igt_subtest_with_dynamic("second-node-after-unplug")
-		each_target(test_second_node_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("Unplug after a second device node of the fb was opened, closed and removed revokes the /dev/fbN mapping without a kernel report.");
-	igt_subtest_with_dynamic("evicted-node-unplug")
-		each_target(test_evicted_node_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, every page of a MAP_PRIVATE mapping, copied-on-write or not, raises SIGBUS.");
-	igt_subtest_with_dynamic("private-mapping-after-unplug")
-		each_target(test_private_mapping_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("After unplug, reading the mapping through /proc/self/mem fails instead of returning the old buffer.");
-	igt_subtest_with_dynamic("proc-mem-after-unplug")
-		each_target(test_proc_mem_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("ffmpeg drawing a test pattern through its fbdev output device is stopped by SIGBUS on its next write after unplug; how and when it ended is logged, and the kernel logs no report.");
-	igt_subtest_with_dynamic("ffmpeg-after-unplug")
-		each_target(test_ffmpeg_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("Xorg with xf86-video-fbdev, drawing an animated client, is stopped by SIGBUS (its handler reports the bus error) after unplug, and the kernel logs no report.");
-	igt_subtest_with_dynamic("xorg-fbdev-after-unplug")
-		each_target(test_xorg_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("examples/fbdev_unplug_aware, which watches uevents, ioctl errors and SIGBUS on its mapping, notices the unplug and exits with status 0.");
-	igt_subtest_with_dynamic("example-after-unplug")
-		each_target(test_example_after_unplug, 0);
-	igt_fixture()
-		free_leftovers();
-
-	/*
-	 * Last of the checks: on a kernel without the fix this ends in a
-	 * use-after-free, after which nothing that runs is trustworthy.
-	 * One execution runs the subtests it is given in the order of this
-	 * file, whatever the order of igt_runner's test list.
-	 */
-	igt_describe("After a second device node of the fb was opened, closed and removed, writes through /dev/fbN keep reaching the device and the kernel logs no report.");
-	igt_subtest_with_dynamic("evicted-node-writes")
-		each_target(test_evicted_node_writes, 0);
-	igt_fixture()
-		free_leftovers();
-
-	igt_describe("Measures first-touch read faults and first writes per second on the fbdev mapping and the latency from a write to the scanout; prints the medians and asserts nothing on timing.");
 	igt_subtest("defio-perf")
 		test_defio_perf(vunplug_target());
 	igt_fixture()

@@ -26,7 +26,9 @@
  *  - __igt_fork() returns true in the child, false in the parent; the child
  *    leaves through exit(0), failures exit non-zero and igt_waitchildren()
  *    turns them into a failure of the subtest.
- *  - __igt_fail_assert() and __igt_skip_check() never return.
+ *  - __igt_fail_assert(), __igt_skip_check() and __igt_abort() never
+ *    return; __igt_abort() ends the test with IGT_EXIT_ABORT, which
+ *    igt_runner records as an abort of the run.
  *
  * The bench checks this file at build time (bench/igt-abi.sh): the guest's
  * IGT must be IGT_SUBSET_VERSION, the test must link against its
@@ -118,6 +120,9 @@ __attribute__((noreturn, format(printf, 6, 7)))
 void __igt_fail_assert(const char *domain, const char *file, const int line,
 		       const char *func, const char *assertion,
 		       const char *format, ...);
+__attribute__((noreturn, format(printf, 6, 7)))
+void __igt_abort(const char *domain, const char *file, const int line,
+		 const char *func, const char *expression, const char *f, ...);
 __attribute__((noreturn, format(printf, 5, 6)))
 void __igt_skip_check(const char *file, const int line, const char *func,
 		      const char *check, const char *format, ...);
@@ -195,6 +200,10 @@ bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
 
 #define igt_describe(dsc) igt_describe_f("%s", dsc)
 
+#ifndef ARRAY_SIZE	/* IGT: lib/drmtest.h */
+#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
+#endif
+
 #define igt_fork(child, num_children) \
 	for (int child = 0; child < (num_children); child++) \
 		for (; __igt_fork(); exit(0))
@@ -221,6 +230,12 @@ bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
 				  __n1, __n2); \
 } while (0)
 
+/* Ends the whole test: what follows could only run against a broken system. */
+#define igt_abort_on_f(expr, f...) do { \
+	if ((expr)) \
+		__igt_abort(IGT_LOG_DOMAIN, __FILE__, __LINE__, __func__, \
+			    #expr, f); \
+} while (0)
 #define igt_require_f(expr, f...) do { \
 	if (!(expr)) \
 		__igt_skip_check(__FILE__, __LINE__, __func__, #expr, f); \
