@@ -165,6 +165,14 @@ status_of() {
 	esac
 }
 
+# What counts as a kernel report, one fixed string a line: the list that
+# fbdev_unplug fails a subtest on (the strings of its array "bad"), the one
+# definition that summary.sh and why.sh read too.
+kernel_report_patterns() {
+	sed -n '/static const char \*const bad\[\] = {/,/};/p' "$BENCH_TOP/igt-tests/fbdev_unplug.c" |
+		grep -o '"[^"]*"' | tr -d '"'
+}
+
 # The expectation of test $1 in drm-ci expectations file $2 (Pass if
 # absent). A file of the same name for the selected kernel, $2 with
 # "-7.3" before ".txt", comes first: its lines replace those of $2.

@@ -11,6 +11,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+pats=$BENCH_OUT/.kernel-reports
+kernel_report_patterns >"$pats"
+trap 'rm -f "$pats"' EXIT
 for v in "$@"; do
 	run=$BENCH_OUT/$v
 	out=$run/outcome.txt
@@ -28,7 +31,7 @@ for v in "$@"; do
 			sed '/^\*\*\*\* DEBUG/,/^\*\*\*\*  END/d' | grep -E 'CRITICAL|Test requirement not met' | head -n 4 | cut -c1-200 |
 			sed 's/^/    its output: /'
 		jq -r --arg t "$first" '.tests[$t] // empty | .dmesg // empty' "$run/results.json" |
-			grep -E 'WARNING:|BUG:|KASAN|Oops|possible .*locking|INFO: task .* blocked|kmemleak:|Kernel panic' |
+			grep -F -f "$pats" |
 			head -n 1 | cut -c1-160 | sed 's/^/    its kernel report: /'
 	fi
 	[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
@@ -41,8 +44,11 @@ for v in "$@"; do
 	if [ -f "$run/console.log" ]; then
 		# the run's first report, and for a WARNING its message (the
 		# line before); not the panic of run-vm.sh's NMI to a hung guest
-		awk '/NMI received for unknown reason/ { exit }
-		/WARNING:|BUG:|KASAN|Oops|possible .*locking|INFO: task .* blocked|rcu.* detected .*stall|soft lockup|Kernel panic/ {
+		awk -v patfile="$pats" '
+		BEGIN { while ((getline p < patfile) > 0) pat[p] = 1 }
+		/NMI received for unknown reason/ { exit }
+		{ hit = 0; for (p in pat) if (index($0, p)) hit = 1 }
+		hit {
 			print "  first kernel report of the run: " substr($0, 1, 160)
 			if (/WARNING:/ && prev != "")
 				print "    its message: " substr(prev, 1, 160)
