@@ -16,7 +16,7 @@ lines() {
 	json=$BENCH_OUT/$1/results.json
 	[ -f "$json" ] || return 0
 	jq -r '.tests | to_entries[] | (.key | split("@")) as $k |
-		select($k[1] == "fbdev_unplug" and $k[2] != "defio-perf") |
+		select($k[1] == "fbdev_unplug" or $k[1] == "fbdev_programs") |
 		(if ($k | length) > 3 then $k[3]
 		 elif $k[2] == "aperture-handover" then "simpledrm-handover"
 		 else empty end) as $t |

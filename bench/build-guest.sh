@@ -35,20 +35,27 @@ fi
 # the examples.
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h \
+	"$BENCH_TOP"/igt-tests/lib/* \
 	"$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/*.c \
 	"$BENCH_TOP/bench/igt-abi.sh")
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
 	rm -rf "$root/opt/vunplug-bench"
-	mkdir -p "$bin" "$root/opt/vunplug-bench/src"
+	mkdir -p "$bin" "$root/opt/vunplug-bench/src/lib"
 	cp "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h "$root/opt/vunplug-bench/src/"
+	cp "$BENCH_TOP"/igt-tests/lib/* "$root/opt/vunplug-bench/src/lib/"
 	for c in "$BENCH_TOP"/igt-tests/*.c; do
 		t=$(basename "$c" .c)
+		# a test that includes the device library links it (in IGT's
+		# tree: lib/)
+		libsrc=""
+		! grep -q '^#include "fbdev_target.h"' "$c" ||
+			libsrc=/opt/vunplug-bench/src/lib/fbdev_target.c
 		chroot "$root" sh -c "gcc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-			-DIGT_SUBSET_BUILD -I/opt/vunplug-bench/src \
+			-DIGT_SUBSET_BUILD -I/opt/vunplug-bench/src -I/opt/vunplug-bench/src/lib \
 			\$(pkg-config --cflags libdrm) \
-			-o /opt/vunplug-bench/bin/$t /opt/vunplug-bench/src/$t.c \
+			-o /opt/vunplug-bench/bin/$t /opt/vunplug-bench/src/$t.c $libsrc \
 			/usr/lib/x86_64-linux-gnu/libigt.so.0 -ldrm -lpthread" \
 			>&2 || die "compiling igt-tests/$t.c failed"
 	done

@@ -169,7 +169,7 @@ status_of() {
 # fbdev_unplug fails a subtest on (the strings of its array "bad"), the one
 # definition that summary.sh and why.sh read too.
 kernel_report_patterns() {
-	sed -n '/static const char \*const bad\[\] = {/,/};/p' "$BENCH_TOP/igt-tests/fbdev_unplug.c" |
+	sed -n '/static const char \*const bad\[\] = {/,/};/p' "$BENCH_TOP/igt-tests/lib/fbdev_target.c" |
 		grep -o '"[^"]*"' | tr -d '"'
 }
 

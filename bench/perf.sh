@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The cost of the series on the deferred-I/O paths: boots both kernels,
 # alternating, $BENCH_PERF_BOOTS times each with only
-# fbdev_unplug@defio-perf (medians of repeated rounds inside the guest) and
+# fbdev_defio_perf@defio-perf (medians of repeated rounds inside the guest) and
 # prints each figure for stock and series and their ratio.
 # Results: $BENCH_OUT/perf-{stock,fixed}-N/.
 set -eu
@@ -19,7 +19,7 @@ guest=$("$BENCH_TOP/bench/build-guest.sh")
 figures() {
 	f=$BENCH_OUT/$1/results.json
 	[ -f "$f" ] || die "no results in $BENCH_OUT/$1 (see its console.log)"
-	jq -r '.tests["igt@fbdev_unplug@defio-perf"].out // ""' "$f" |
+	jq -r '.tests["igt@fbdev_defio_perf@defio-perf"].out // ""' "$f" |
 		sed -n 's/.*perf: \([a-z-]*\) \([0-9.]*\)$/\1 \2/p'
 }
 for v in stock fixed; do

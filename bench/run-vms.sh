@@ -126,7 +126,7 @@ rm -rf "$run" "$run.vm1" "$run.vm2"
 mkdir -p "$run/job"
 list2=$run/job/testlist.vm2
 skip_patterns "$variant" >"$run/job/skips"
-grep -E '^igt@fbdev_unplug@' "$TESTLIST" |
+grep -E '^igt@fbdev_(unplug|programs)@' "$TESTLIST" |
 	{ grep -vEf "$run/job/skips" 2>/dev/null || true; } >"$list2"
 [ -s "$list2" ] || exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 

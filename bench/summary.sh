@@ -58,7 +58,7 @@ grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || cat; }
 # Kernel-report patterns: the list fbdev_unplug fails a subtest on (the
 # strings between the braces of its array).
 kernel_report_patterns >"$run/kernel-reports.txt"
-[ -s "$run/kernel-reports.txt" ] || die "no kernel-report patterns found in igt-tests/fbdev_unplug.c"
+[ -s "$run/kernel-reports.txt" ] || die "no kernel-report patterns found in igt-tests/lib/fbdev_target.c"
 [ -f "$json" ] && printf '  kernel: Linux %s\n' "$(jq -r '.uname // "?"' "$json" | awk '{ print $3 }')"
 printf '  %-52s %-10s %-9s %8s\n' TEST RESULT EXPECTED TIME
 mismatch=0

@@ -1,0 +1,1767 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fbdev_target - DRM devices with an fbdev, and the ways they go away: see
+ * fbdev_target.h.
+ */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/fb.h>
+#include <xf86drm.h>
+
+#include "fbdev_target.h"
+
+unsigned int iterations;
+size_t pagesz;
+void (*leftovers_hook)(void);
+
+/* Devices still open, so a failed subtest does not leak into the next. */
+static struct vdev *open_devs[16];
+/* /dev/kmsg from kmsg_watch_begin() to _end(); a failed subtest leaves it. */
+static int kmsg_fd = -1;
+
+/* --- small utilities ---------------------------------------------------- */
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+bool pipe_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&pfd, 1, timeout_ms) == 1 && read(fd, &c, 1) == 1;
+}
+
+/* --- vunplug module control --------------------------------------------- */
+
+const char *control_path(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/vunplug/control", igt_debugfs_mount());
+	return path;
+}
+
+/* Writes @text to the file at @path; 0 or -errno. */
+int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Returns 0 or -errno. */
+int control_write(const char *cmd)
+{
+	return write_text(control_path(), cmd);
+}
+
+/* Parses "vunplug.<id> <card>" lines; returns the number of devices. */
+int control_list(int *ids, int *cards, int max)
+{
+	char buf[4096], *line, *save = NULL;
+	int fd = open(control_path(), O_RDONLY | O_CLOEXEC);
+	ssize_t len;
+	int n = 0;
+
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", control_path());
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	igt_assert_f(len >= 0, "cannot read %s: %m\n", control_path());
+	buf[len] = '\0';
+
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "vunplug.%d %*[^0-9]%d", &ids[n], &cards[n]) == 2 ||
+		    sscanf(line, "vunplug.%d %d", &ids[n], &cards[n]) == 2)
+			n++;
+		else
+			igt_debug("ignoring control line \"%s\"\n", line);
+	}
+	return n;
+}
+
+bool control_lists_id(int id)
+{
+	int ids[MAX_DEVICES], cards[MAX_DEVICES];
+	int n = control_list(ids, cards, MAX_DEVICES);
+
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+long vunplug_delete_module(void)
+{
+	return syscall(SYS_delete_module, "vunplug", O_NONBLOCK);
+}
+
+/* --- finding the card and its fbdev --------------------------------------- */
+
+bool driver_is(int fd, const char *name)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	bool ret = v && v->name && strcmp(v->name, name) == 0;
+
+	drmFreeVersion(v);
+	return ret;
+}
+
+/*
+ * Opens the primary node of the first DRM card whose driver is @driver
+ * (card @card only, unless it is -1) through libdrm; its fd or -1, and
+ * its card number in @found.
+ */
+int card_open_driver(int card, const char *driver, int *found)
+{
+	drmDevicePtr devs[MAX_DEVICES];
+	int n = drmGetDevices2(0, devs, MAX_DEVICES);
+	int fd = -1;
+
+	for (int i = 0; i < n && fd < 0; i++) {
+		const char *node = devs[i]->nodes[DRM_NODE_PRIMARY];
+		int idx;
+
+		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)) ||
+		    sscanf(node, "/dev/dri/card%d", &idx) != 1 ||
+		    (card >= 0 && idx != card))
+			continue;
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && !driver_is(fd, driver)) {
+			igt_debug("%s is not a %s device\n", node, driver);
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0 && found)
+			*found = idx;
+	}
+	if (n > 0)
+		drmFreeDevices(devs, n);
+	return fd;
+}
+
+/* Opens the primary node of vunplug card @card, or -1. */
+int card_open(int card)
+{
+	return card_open_driver(card, "vunplug", NULL);
+}
+
+int fb_index_in(const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *de;
+	int fb = -1, idx;
+
+	if (!dir)
+		return -1;
+	while (fb < 0 && (de = readdir(dir)))
+		if (sscanf(de->d_name, "fb%d", &idx) == 1)
+			fb = idx;
+	closedir(dir);
+	return fb;
+}
+
+/*
+ * fbdev emulation registers fbM as a child of the DRM device's parent, so
+ * the expected layout is /sys/class/drm/cardN/device/graphics/fbM.  If that
+ * does not hold, look for an fb whose device link resolves to the same
+ * parent.
+ */
+int card_fb_index(int card)
+{
+	char path[PATH_MAX], parent[PATH_MAX], other[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int fb, idx;
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device", card);
+	igt_assert_f(realpath(path, parent),
+		     "sysfs layout: %s does not resolve (%m); the DRM card is expected to have a parent device\n",
+		     path);
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device/graphics", card);
+	fb = fb_index_in(path);
+	if (fb >= 0)
+		return fb;
+
+	dir = opendir("/sys/class/graphics");
+	if (!dir)
+		return -1;
+	while (fb < 0 && (de = readdir(dir))) {
+		if (sscanf(de->d_name, "fb%d", &idx) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/graphics/%s/device", de->d_name);
+		if (realpath(path, other) && strcmp(other, parent) == 0)
+			fb = idx;
+	}
+	closedir(dir);
+	if (fb >= 0)
+		igt_info("sysfs layout: card%d/device has no graphics/fb*, found fb%d through /sys/class/graphics\n",
+			 card, fb);
+	return fb;
+}
+
+bool fb_appeared(struct fb_lookup *l)
+{
+	l->fb = card_fb_index(l->card);
+	return l->fb >= 0;
+}
+
+/* --- devices ------------------------------------------------------------- */
+
+void track(struct vdev *d, bool add)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(open_devs); i++) {
+		if (add && !open_devs[i]) {
+			open_devs[i] = d;
+			return;
+		}
+		if (!add && open_devs[i] == d) {
+			open_devs[i] = NULL;
+			return;
+		}
+	}
+	/* a device that is not tracked would outlive a failed subtest */
+	igt_assert_f(!add, "more than %zu devices open at once\n", ARRAY_SIZE(open_devs));
+}
+
+void fb_open(struct vdev *d)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/fb%d", d->fb);
+	d->fb_fd = open(path, O_RDWR | O_CLOEXEC);
+	igt_assert_f(d->fb_fd >= 0, "cannot open %s: %m\n", path);
+	igt_assert_f(ioctl(d->fb_fd, FBIOGET_FSCREENINFO, &d->fix) == 0,
+		     "FBIOGET_FSCREENINFO on %s: %m\n", path);
+	igt_assert_f(ioctl(d->fb_fd, FBIOGET_VSCREENINFO, &d->var) == 0,
+		     "FBIOGET_VSCREENINFO on %s: %m\n", path);
+	igt_assert_f(d->fix.smem_len > 0, "%s has no framebuffer memory\n", path);
+	d->npages = (d->fix.smem_len + pagesz - 1) / pagesz;
+	d->map_len = d->npages * pagesz;
+	igt_debug("%s: card%d fb%d %ux%u %ubpp, smem_len %u (%d pages)\n",
+		  d->t->name, d->card, d->fb, d->var.xres, d->var.yres,
+		  d->var.bits_per_pixel, d->fix.smem_len, d->npages);
+}
+
+/* --- targets: a device and the way it goes away -------------------------- */
+
+#define MAX_TARGETS	48
+#define DEVICE_ITERATIONS	3	/* repeated subtests on a real device */
+
+static struct target targets[MAX_TARGETS];
+static int ntargets;
+
+/* Reads the first line of the file at @path into @buf; false if none. */
+bool read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Runs a command to completion; its exit status, or -1. */
+int run_cmd(char *const argv[])
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* --- QEMU's monitor, when the guest has a virtio-serial port to it ------- */
+
+/*
+ * QMP reaches the guest through a virtio-serial port named org.qemu.qmp
+ * (or the device named by $FBDEV_UNPLUG_QMP). The connection outlives this
+ * process: the greeting came once per boot, capabilities may already be
+ * negotiated (QEMU then answers with an error, which is fine), and events
+ * of earlier commands may be waiting, so replies are matched by their id.
+ */
+static int qmp_fd = -1;
+static char qmp_buf[65536];
+static size_t qmp_len;
+static char qmp_reply[65536];
+
+bool qmp_port(char *path, size_t size)
+{
+	const char *env = getenv("FBDEV_UNPLUG_QMP");
+	char name[PATH_MAX], text[64];
+	struct dirent *de;
+	DIR *dir;
+
+	if (env) {
+		snprintf(path, size, "%s", env);
+		return true;
+	}
+	dir = opendir("/sys/class/virtio-ports");
+	if (!dir)
+		return false;
+	*path = '\0';
+	while (!*path && (de = readdir(dir))) {
+		snprintf(name, sizeof(name), "/sys/class/virtio-ports/%s/name", de->d_name);
+		if (read_text(name, text, sizeof(text)) && !strcmp(text, "org.qemu.qmp"))
+			snprintf(path, size, "/dev/%s", de->d_name);
+	}
+	closedir(dir);
+	return *path;
+}
+
+/* Moves the next line of QEMU's output into @out, waiting up to @timeout_ms. */
+bool qmp_line(char *out, size_t size, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(qmp_buf, '\n', qmp_len);
+		struct pollfd pfd = { .fd = qmp_fd, .events = POLLIN };
+		int left = end - now_ms();
+		ssize_t len;
+
+		if (nl) {
+			size_t n = nl - qmp_buf;
+
+			snprintf(out, size, "%.*s", (int)n, qmp_buf);
+			memmove(qmp_buf, nl + 1, qmp_len - n - 1);
+			qmp_len -= n + 1;
+			return true;
+		}
+		if (qmp_len == sizeof(qmp_buf))
+			qmp_len = 0;	/* no line is that long: drop it */
+		if (left <= 0 || poll(&pfd, 1, left) != 1)
+			return false;
+		len = read(qmp_fd, qmp_buf + qmp_len, sizeof(qmp_buf) - qmp_len);
+		if (len < 0 && errno == EAGAIN)
+			continue;
+		if (len <= 0)
+			return false;
+		qmp_len += len;
+	}
+}
+
+/*
+ * Sends one command (the members of its JSON object, without "id") and
+ * waits for its reply, left in qmp_reply. True if QEMU returned success.
+ */
+bool qmp_cmd(const char *members)
+{
+	static int seq;
+	char line[1024], id[64];
+	int len;
+
+	snprintf(id, sizeof(id), "\"id\": \"fbdev_unplug-%d-%d\"", getpid(), ++seq);
+	len = snprintf(line, sizeof(line), "{%s, %s}\n", members, id);
+	if (write(qmp_fd, line, len) != len)
+		return false;
+	while (qmp_line(qmp_reply, sizeof(qmp_reply), 10000)) {
+		if (strstr(qmp_reply, id))
+			return strstr(qmp_reply, "\"return\"") != NULL;
+		igt_debug("qmp: %.200s\n", qmp_reply);
+	}
+	snprintf(qmp_reply, sizeof(qmp_reply), "(no reply in 10 s)");
+	return false;
+}
+
+bool qmp_open(void)
+{
+	char path[PATH_MAX];
+
+	if (qmp_fd >= 0)
+		return true;
+	if (!qmp_port(path, sizeof(path)))
+		return false;
+	qmp_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (qmp_fd < 0) {
+		igt_debug("cannot open QEMU's monitor port %s: %m\n", path);
+		return false;
+	}
+	qmp_cmd("\"execute\": \"qmp_capabilities\"");
+	if (strstr(qmp_reply, "\"return\"") || strstr(qmp_reply, "\"error\""))
+		return true;
+	igt_debug("no answer from QEMU's monitor on %s\n", path);
+	close(qmp_fd);
+	qmp_fd = -1;
+	return false;
+}
+
+/*
+ * The JSON object of @json that encloses @pos: its opening brace, and in
+ * @end its closing one. (QMP replies hold no braces inside strings here.)
+ */
+const char *json_object_at(const char *json, const char *pos, const char **end)
+{
+	const char *p = pos;
+	int depth = 0;
+
+	while (p > json) {
+		p--;
+		if (*p == '}')
+			depth++;
+		else if (*p == '{' && depth-- == 0)
+			break;
+	}
+	if (*p != '{' || depth != -1)
+		return NULL;
+	depth = 0;
+	for (*end = p; **end; (*end)++) {
+		if (**end == '{')
+			depth++;
+		else if (**end == '}' && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Member @name of the object from @obj to @end (not of the objects nested
+ * in it): a pointer to its value, or NULL.
+ */
+const char *json_member(const char *obj, const char *end, const char *name)
+{
+	size_t len = strlen(name);
+	int depth = 0;
+
+	for (const char *p = obj + 1; p < end; p++) {
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (depth == 0 && *p == '"' && !strncmp(p + 1, name, len) &&
+			 !strncmp(p + 1 + len, "\": ", 3))
+			return p + len + 4;
+	}
+	return NULL;
+}
+
+/*
+ * Whether @pci (query-pci's reply, where bridges nest the devices behind
+ * them) has a device at PCI @bus and @slot, and its QEMU id ("" for the
+ * devices a machine has built in).
+ */
+bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size)
+{
+	const char *p = pci;
+
+	while ((p = strstr(p, "\"qdev_id\": \""))) {
+		const char *end, *obj = json_object_at(pci, p, &end);
+		const char *b = obj ? json_member(obj, end, "bus") : NULL;
+		const char *s = obj ? json_member(obj, end, "slot") : NULL;
+		const char *name = p + strlen("\"qdev_id\": \"");
+		int n = strcspn(name, "\"");
+
+		if (b && s && isdigit(*b) && atoi(b) == bus && atoi(s) == slot) {
+			snprintf(id, size, "%.*s", n, name);
+			return true;
+		}
+		p = name;
+	}
+	return false;
+}
+
+/*
+ * Whether @slot of @bus holds a device (in @pci, query-pci's reply) or
+ * the memory of one that QEMU has not freed (in @ramblocks, "info
+ * ramblock", whose blocks are named after QEMU's path of their device:
+ * @qpath with the slot for @slot).
+ */
+bool qmp_slot_taken(const char *pci, const char *ramblocks, int bus, int slot,
+		    const char *qpath)
+{
+	char id[64], used[96];
+
+	if (qmp_pci_id(pci, bus, slot, id, sizeof(id)))
+		return true;
+	snprintf(used, sizeof(used), "%s%02x.0/", qpath, slot);
+	return strstr(ramblocks, used) != NULL;
+}
+
+/* --- PCI ------------------------------------------------------------------ */
+
+void pci_path(const struct target *t, const char *file, char *out, size_t size)
+{
+	snprintf(out, size, "/sys/bus/pci/devices/%s%s%s", t->bdf, *file ? "/" : "", file);
+}
+
+/*
+ * The sysfs directory whose drm/ and graphics/ hold a PCI device's card and
+ * fb: the PCI device's own (virtio-gpu, too, parents its DRM device to the
+ * PCI device), or that of a child device whose driver registered the card.
+ */
+void pci_drm_parent(const char *bdf, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(out, size, "/sys/bus/pci/devices/%s", bdf);
+	snprintf(path, sizeof(path), "%s/drm", out);
+	if (path_exists(path))
+		return;
+	dir = opendir(out);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%.64s/drm",
+			 bdf, de->d_name);
+		if (de->d_name[0] != '.' && path_exists(path)) {
+			snprintf(out, size, "/sys/bus/pci/devices/%s/%.64s", bdf, de->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+}
+
+/* The card of a PCI device: <its DRM parent>/drm/card<N>. */
+int pci_card(const char *bdf)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	struct dirent *de;
+	int card = -1;
+	DIR *dir;
+
+	pci_drm_parent(bdf, parent, sizeof(parent));
+	snprintf(path, sizeof(path), "%.4000s/drm", parent);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while (card < 0 && (de = readdir(dir)))
+		if (sscanf(de->d_name, "card%d", &card) != 1)
+			card = -1;
+	closedir(dir);
+	return card;
+}
+
+bool pci_has_fb(const char *bdf)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+
+	pci_drm_parent(bdf, parent, sizeof(parent));
+	snprintf(path, sizeof(path), "%.4000s/graphics", parent);
+	return fb_index_in(path) >= 0;
+}
+
+unsigned long sysfs_hex(const char *dir, const char *file)
+{
+	char path[PATH_MAX], text[32];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return 0;
+	return read_text(path, text, sizeof(text)) ? strtoul(text, NULL, 16) : 0;
+}
+
+/* QEMU's name of a display device, so that results name what QEMU emulates. */
+const char *qemu_device_name(unsigned long vendor, unsigned long device,
+			     unsigned long class)
+{
+	static const struct {
+		unsigned short vendor, device, class;
+		const char *name;
+	} names[] = {
+		{ 0x1234, 0x1111, 0x0300, "vga" },
+		{ 0x1234, 0x1111, 0x0380, "bochs-display" },
+		{ 0x1013, 0x00b8, 0x0300, "cirrus-vga" },
+		{ 0x1af4, 0x1050, 0x0300, "virtio-vga" },
+		{ 0x1af4, 0x1050, 0x0380, "virtio-gpu-pci" },
+		{ 0x1b36, 0x0100, 0x0300, "qxl-vga" },
+		{ 0x1b36, 0x0100, 0x0380, "qxl" },
+	};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].vendor == vendor && names[i].device == device &&
+		    names[i].class == class >> 8)
+			return names[i].name;
+	return NULL;
+}
+
+/* The PCI bridge that @bdf is behind; false on a root bus. */
+bool pci_bridge_of(const char *bdf, char *bridge, size_t size)
+{
+	char path[PATH_MAX], real[PATH_MAX], *parent;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!realpath(path, real) || !(parent = strrchr(real, '/')))
+		return false;
+	*parent = '\0';
+	parent = strrchr(real, '/');
+	if (!parent || !strncmp(parent + 1, "pci", 3))
+		return false;	/* /sys/devices/pci<domain>:<bus> */
+	snprintf(bridge, size, "%s", parent + 1);
+	return true;
+}
+
+/*
+ * QEMU's path of the device at @bdf, as it names the device's memory: the
+ * root bus address of the first bridge, then ":<slot>.<fn>" per bus.
+ */
+void qemu_dev_path(const char *bdf, char *out, size_t size)
+{
+	char bridge[16];
+
+	if (!pci_bridge_of(bdf, bridge, sizeof(bridge))) {
+		snprintf(out, size, "%s", bdf);
+		return;
+	}
+	qemu_dev_path(bridge, out, size);
+	snprintf(out + strlen(out), size - strlen(out), ":%s", bdf + 8);
+}
+
+/* Whether ACPI hotplug (acpiphp) manages the slot of @bdf. */
+bool pci_slot_hotpluggable(const char *bdf)
+{
+	char path[PATH_MAX], addr[32];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir = opendir("/sys/bus/pci/slots");
+
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
+		found = read_text(path, addr, sizeof(addr)) &&
+			!strncmp(addr, bdf, strlen(addr)) && bdf[strlen(addr)] == '.';
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Every PCI display device bound to a DRM driver has its fbdev. */
+bool display_fbs_ready(void)
+{
+	struct dirent *de;
+	bool ready = true;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+
+	if (!dir)
+		return true;
+	while (ready && (de = readdir(dir))) {
+		char dev[PATH_MAX];
+
+		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", de->d_name);
+		if (de->d_name[0] != '.' && sysfs_hex(dev, "class") >> 16 == 0x03 &&
+		    pci_card(de->d_name) >= 0)
+			ready = pci_has_fb(de->d_name);
+	}
+	closedir(dir);
+	return ready;
+}
+
+/* Devices a failed subtest left removed or unbound come back here. */
+void pci_bring_back(void)
+{
+	char path[PATH_MAX], alias[256];
+	char *modprobe[] = { "modprobe", "-q", "-b", alias, NULL };
+	struct dirent *de;
+	DIR *dir;
+
+	write_text("/sys/bus/pci/rescan", "1");
+	dir = opendir("/sys/bus/pci/devices");
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char dev[PATH_MAX];
+
+		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", de->d_name);
+		if (de->d_name[0] == '.' || sysfs_hex(dev, "class") >> 16 != 0x03)
+			continue;
+		snprintf(path, sizeof(path), "%.200s/driver", dev);
+		if (path_exists(path)) {
+			/* a virtio device's driver, e.g. virtio-gpu */
+			struct dirent **sub;
+			int n = scandir(dev, &sub, NULL, alphasort);
+
+			for (int i = 0; i < n; i++) {
+				snprintf(path, sizeof(path), "%.200s/%.64s/modalias",
+					 dev, sub[i]->d_name);
+				if (!strncmp(sub[i]->d_name, "virtio", 6) &&
+				    read_text(path, alias, sizeof(alias)))
+					run_cmd(modprobe);
+				free(sub[i]);
+			}
+			if (n > 0)
+				free(sub);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%.200s/modalias", dev);
+		if (!read_text(path, alias, sizeof(alias)))
+			continue;
+		/* loads the driver, which binds; else bind an unbound device */
+		run_cmd(modprobe);
+		write_text("/sys/bus/pci/drivers_probe", de->d_name);
+	}
+	closedir(dir);
+	/* some drivers (virtio-gpu) set up their fbdev after probe returns */
+	igt_wait(display_fbs_ready(), 10000, 50);
+}
+
+bool globs_want(const char *env, const char *name)
+{
+	bool pair = strchr(name, '@') != NULL;
+	bool includes = false, matched = false, wanted = false;
+	char *copy, *word, *save = NULL;
+
+	if (!env || !*env)
+		return true;
+	copy = strdup(env);
+	igt_assert(copy);
+	/*
+	 * Globs, in order; a leading ! excludes what matches, and the last
+	 * glob that matches decides. A glob without an @ names targets, also
+	 * in a <subtest>@<target> name; one with an @ names subtests on
+	 * targets and is not matched against a bare target name. What no
+	 * glob matches is wanted only if none of the globs that apply to it
+	 * includes anything.
+	 */
+	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
+		bool exclude = *word == '!';
+		const char *glob = exclude ? word + 1 : word;
+		const char *what = name;
+
+		if (strchr(glob, '@') && !pair)
+			continue;
+		if (!strchr(glob, '@') && pair)
+			what = strchr(name, '@') + 1;
+		includes |= !exclude;
+		if (!fnmatch(glob, what, 0)) {
+			matched = true;
+			wanted = !exclude;
+		}
+	}
+	free(copy);
+	return matched ? wanted : !includes;
+}
+
+bool target_wanted(const char *name)
+{
+	return globs_want(getenv("FBDEV_UNPLUG_TARGETS"), name);
+}
+
+struct target *target_push(const char *device, const char *path,
+			   enum removal how)
+{
+	struct target *t;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-%s", device, path);
+	if (ntargets == MAX_TARGETS || !target_wanted(name) ||
+	    !globs_want(getenv("FBDEV_UNPLUG_SHARD"), name))
+		return NULL;
+	t = &targets[ntargets++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->how = how;
+	return t;
+}
+
+bool vunplug_available(void)
+{
+	if (!igt_debugfs_mount())
+		return false;
+	if (access(control_path(), F_OK))
+		igt_kmod_load("vunplug", NULL);
+	return access(control_path(), W_OK) == 0;
+}
+
+#define VKMS_CONFIGFS	"/sys/kernel/config/vkms"
+
+bool vkms_available(void)
+{
+	if (access(VKMS_CONFIGFS, F_OK)) {
+		igt_kmod_load("vkms", "create_default_dev=0");
+		if (access("/sys/kernel/config", F_OK) == 0 &&
+		    access(VKMS_CONFIGFS, F_OK))
+			mount("configfs", "/sys/kernel/config", "configfs", 0, NULL);
+	}
+	return access(VKMS_CONFIGFS, W_OK) == 0;
+}
+
+/* Every PCI display device with a DRM driver and an fbdev, three ways. */
+void discover_pci_targets(void)
+{
+	struct dirent **list;
+	int n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
+	bool qmp = qmp_open();
+
+	for (int i = 0; i < n; i++) {
+		char dev[PATH_MAX], link[PATH_MAX], drv[PATH_MAX];
+		unsigned long class;
+		const char *name, *bdf = list[i]->d_name;
+		struct target *t;
+		ssize_t len;
+
+		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
+		class = sysfs_hex(dev, "class");
+		snprintf(link, sizeof(link), "%.200s/driver", dev);
+		len = readlink(link, drv, sizeof(drv) - 1);
+		if (bdf[0] == '.' || class >> 16 != 0x03 || len <= 0 ||
+		    pci_card(bdf) < 0 || !pci_has_fb(bdf))
+			goto next;
+		drv[len] = '\0';
+		name = qemu_device_name(sysfs_hex(dev, "vendor"),
+					sysfs_hex(dev, "device"), class);
+		if (!name)
+			name = strrchr(drv, '/') + 1;
+		for (int how = REMOVE_PCI; how <= REMOVE_QEMU; how++) {
+			if (how == REMOVE_QEMU && (!qmp || !pci_slot_hotpluggable(bdf)))
+				continue;
+			t = target_push(name, how == REMOVE_PCI ? "remove" :
+					how == REMOVE_UNBIND ? "unbind" : "device-del", how);
+			if (!t)
+				continue;
+			snprintf(t->bdf, sizeof(t->bdf), "%.15s", bdf);
+			snprintf(t->driver, sizeof(t->driver), "%s", strrchr(drv, '/') + 1);
+		}
+next:
+		free(list[i]);
+	}
+	if (n > 0)
+		free(list);
+}
+
+/*
+ * Finds the targets once per run: vunplug and vkms (loading them), and the
+ * PCI display devices (loading their drivers). No assertion here: this
+ * runs inside igt_subtest_with_dynamic().
+ */
+void discover_targets(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	if (vunplug_available())
+		target_push("vunplug", "debugfs", REMOVE_VUNPLUG);
+	/* loading vkms costs a second or two under TCG: only when wanted */
+	if (target_wanted("vkms-configfs") && vkms_available())
+		target_push("vkms", "configfs", REMOVE_VKMS);
+	pci_bring_back();
+	discover_pci_targets();
+	for (int i = 0; i < ntargets; i++)
+		igt_debug("target %s%s%s\n", targets[i].name,
+			  targets[i].bdf[0] ? " at " : "", targets[i].bdf);
+}
+
+/* Rounds of a repeated subtest: all on vunplug, a few on the other devices. */
+unsigned int target_iterations(const struct target *t)
+{
+	if (t->how == REMOVE_VUNPLUG)
+		return iterations;
+	return iterations < DEVICE_ITERATIONS ? iterations : DEVICE_ITERATIONS;
+}
+
+/* --- bringing a device up ------------------------------------------------- */
+
+bool pci_card_ready(struct pci_wait *w)
+{
+	w->card = pci_card(w->bdf);
+	return w->card >= 0 && pci_has_fb(w->bdf);
+}
+
+/*
+ * device_add of the deleted device into a free hotplug slot of the bus it
+ * was on.
+ */
+void qemu_device_readd(struct target *t)
+{
+	char cmd[512], id[64], bus[96] = "", path[PATH_MAX], addr[32], *pci;
+	char old[sizeof(t->bdf)];
+	struct dirent *de;
+	int slot = -1, busnr;
+	DIR *dir;
+
+	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
+	igt_assert(sscanf(t->bdf, "%*x:%x:", &busnr) == 1);
+	/*
+	 * QEMU 7.2 never finalizes an unplugged display device (no
+	 * DEVICE_DELETED event; its memory stays registered under the old
+	 * address, and a device_add there aborts QEMU): take a slot that
+	 * neither holds a device nor the memory of an old one.
+	 */
+	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
+	pci = strdup(qmp_reply);
+	igt_assert(pci);
+	igt_assert_f(qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"),
+		     "info ramblock: %s\n", qmp_reply);
+	dir = opendir("/sys/bus/pci/slots");
+	while (dir && (de = readdir(dir))) {
+		int s;
+
+		/* a hotplug slot's address is <domain>:<bus>:<slot> */
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
+		if (de->d_name[0] == '.' || !read_text(path, addr, sizeof(addr)) ||
+		    strncmp(addr, t->bdf, 8) || sscanf(addr + 8, "%x", &s) != 1)
+			continue;
+		if ((slot < 0 || s < slot) &&
+		    !qmp_slot_taken(pci, qmp_reply, busnr, s, t->qpath))
+			slot = s;
+	}
+	if (dir)
+		closedir(dir);
+	free(pci);
+	igt_assert_f(slot >= 0, "no free hotplug slot left on bus %.7s to add %s back\n",
+		     t->bdf, t->qdev_type);
+	snprintf(id, sizeof(id), "%.*s.s%d", (int)strcspn(t->qdev_id, "."),
+		 t->qdev_id, slot);
+	if (t->qdev_bus[0])
+		snprintf(bus, sizeof(bus), ", \"bus\": \"%s\"", t->qdev_bus);
+	snprintf(cmd, sizeof(cmd),
+		 "\"execute\": \"device_add\", \"arguments\": {\"driver\": \"%s\", \"id\": \"%s\"%s, \"addr\": \"%#x\"}",
+		 t->qdev_type, id, bus, slot);
+	igt_assert_f(qmp_cmd(cmd), "device_add %s,id=%s%s%s,addr=%#x: %s\n",
+		     t->qdev_type, id, t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus,
+		     slot, qmp_reply);
+	igt_debug("QEMU: device_add %s,id=%s%s%s,addr=%#x\n", t->qdev_type, id,
+		  t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus, slot);
+	/*
+	 * The device has a new address: so have the other targets of the
+	 * same device (its PCI remove and unbind), for the rest of this
+	 * execution's subtests.
+	 */
+	snprintf(old, sizeof(old), "%s", t->bdf);
+	for (int i = 0; i < ntargets; i++) {
+		if (strcmp(targets[i].bdf, old))
+			continue;
+		snprintf(targets[i].bdf + 8, sizeof(targets[i].bdf) - 8, "%02x.0",
+			 slot & 0x1f);
+		if (targets[i].how == REMOVE_QEMU)
+			snprintf(targets[i].qdev_id, sizeof(targets[i].qdev_id), "%s", id);
+	}
+}
+
+/* Brings a PCI target's device back (if gone) and waits for its fb. */
+int pci_target_up(struct target *t)
+{
+	struct pci_wait w = { .bdf = t->bdf };
+	char path[PATH_MAX];
+	int ret = 0;
+
+	pci_path(t, "", path, sizeof(path));
+	if (!path_exists(path)) {
+		if (t->how == REMOVE_QEMU)
+			qemu_device_readd(t);
+		else
+			ret = write_text("/sys/bus/pci/rescan", "1");
+	} else {
+		pci_path(t, "driver", path, sizeof(path));
+		if (!path_exists(path)) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", t->driver);
+			ret = write_text(path, t->bdf);
+		}
+	}
+	igt_assert_f(ret == 0, "bringing %s back failed: %s\n", t->bdf, strerror(-ret));
+	w.bdf = t->bdf;
+	igt_assert_f(igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
+		     "%s (%s): no DRM card with an fbdev %d s after bringing it back\n",
+		     t->bdf, t->driver, PCI_TIMEOUT_MS / 1000);
+	return w.card;
+}
+
+/* A vkms device with one pipeline, made through configfs. */
+void vkms_make(struct vdev *d)
+{
+	static const char *const dirs[] = {
+		"", "/planes/plane0", "/crtcs/crtc0", "/encoders/encoder0",
+		"/connectors/connector0",
+	};
+	static const char *const links[][2] = {
+		{ "/crtcs/crtc0", "/planes/plane0/possible_crtcs/crtc0" },
+		{ "/crtcs/crtc0", "/encoders/encoder0/possible_crtcs/crtc0" },
+		{ "/encoders/encoder0", "/connectors/connector0/possible_encoders/encoder0" },
+	};
+	static int seq;
+	char a[PATH_MAX], b[PATH_MAX];
+	int ret;
+
+	snprintf(d->vkms, sizeof(d->vkms), "fbdev_unplug-%d-%d", getpid(), ++seq);
+	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s%s", d->vkms, dirs[i]);
+		igt_assert_f(mkdir(a, 0755) == 0, "mkdir %s: %m\n", a);
+	}
+	snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s/planes/plane0/type", d->vkms);
+	ret = write_text(a, "1");	/* DRM_PLANE_TYPE_PRIMARY */
+	igt_assert_f(ret == 0, "writing 1 to %s: %s\n", a, strerror(-ret));
+	for (unsigned int i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s%s", d->vkms, links[i][0]);
+		snprintf(b, sizeof(b), VKMS_CONFIGFS "/%s%s", d->vkms, links[i][1]);
+		igt_assert_f(symlink(a, b) == 0, "symlink %s -> %s: %m\n", b, a);
+	}
+	snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s/enabled", d->vkms);
+	ret = write_text(a, "1");
+	igt_assert_f(ret == 0, "writing 1 to %s: %s\n", a, strerror(-ret));
+}
+
+int vkms_enable(struct vdev *d, const char *value)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), VKMS_CONFIGFS "/%s/enabled", d->vkms);
+	return write_text(path, value);
+}
+
+/* Best effort: the configfs tree of a disabled vkms device, leaves first. */
+void vkms_rmdir(struct vdev *d)
+{
+	static const char *const paths[] = {
+		"/planes/plane0/possible_crtcs/crtc0",
+		"/encoders/encoder0/possible_crtcs/crtc0",
+		"/connectors/connector0/possible_encoders/encoder0",
+		"/planes/plane0", "/crtcs/crtc0", "/encoders/encoder0",
+		"/connectors/connector0", "",
+	};
+	char path[PATH_MAX];
+
+	for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(path, sizeof(path), VKMS_CONFIGFS "/%s%s", d->vkms, paths[i]);
+		if (i < 3 ? unlink(path) : rmdir(path))
+			igt_debug("removing %s: %m\n", path);
+	}
+	d->vkms[0] = '\0';
+}
+
+/* The card of the vkms device: /sys/devices/faux/<name>/drm/card<N>. */
+bool vkms_card(struct fb_lookup *l, const char *name)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/devices/faux/%s/drm", name);
+	dir = opendir(path);
+	l->card = -1;
+	if (!dir)
+		return false;
+	while (l->card < 0 && (de = readdir(dir)))
+		if (sscanf(de->d_name, "card%d", &l->card) != 1)
+			l->card = -1;
+	closedir(dir);
+	return l->card >= 0;
+}
+
+/* vunplug: "add" a fresh device, find its card and debugfs. */
+void vunplug_add(struct vdev *d)
+{
+	int old_ids[MAX_DEVICES], ids[MAX_DEVICES], cards[MAX_DEVICES];
+	int nold = control_list(old_ids, cards, MAX_DEVICES);
+	int n, ret, drm_fd;
+
+	ret = control_write("add");
+	igt_assert_f(ret == 0, "writing \"add\" to %s failed: %s\n",
+		     control_path(), strerror(-ret));
+
+	n = control_list(ids, cards, MAX_DEVICES);
+	for (int i = 0; i < n && d->id < 0; i++) {
+		bool known = false;
+
+		for (int j = 0; j < nold; j++)
+			known |= old_ids[j] == ids[i];
+		if (!known) {
+			d->id = ids[i];
+			d->card = cards[i];
+		}
+	}
+	igt_assert_f(d->id >= 0, "\"add\" did not list a new device in %s\n",
+		     control_path());
+
+	drm_fd = card_open(d->card);
+	igt_assert_f(drm_fd >= 0,
+		     "vunplug.%d: no vunplug primary node card%d among drmGetDevices2()\n",
+		     d->id, d->card);
+	d->debugfs = igt_debugfs_dir(drm_fd);
+	close(drm_fd);
+	igt_assert_f(d->debugfs >= 0, "no debugfs directory for card%d\n", d->card);
+	igt_assert_f(faccessat(d->debugfs, "unplug", W_OK, 0) == 0 &&
+		     faccessat(d->debugfs, "scanout", R_OK, 0) == 0,
+		     "card%d debugfs lacks unplug/scanout\n", d->card);
+}
+
+/*
+ * A device of @t, plugged, with its fb open: a new one for vunplug and
+ * vkms, the PCI device (brought back if a removal left it gone) otherwise.
+ */
+struct vdev *vdev_add(struct target *t)
+{
+	struct vdev *d = calloc(1, sizeof(*d));
+	struct fb_lookup lookup;
+
+	igt_assert(d);
+	d->t = t;
+	d->id = -1;
+	d->fb_fd = -1;
+	d->debugfs = -1;
+	track(d, true);
+
+	switch (t->how) {
+	case REMOVE_VUNPLUG:
+		vunplug_add(d);
+		break;
+	case REMOVE_VKMS:
+		vkms_make(d);
+		igt_assert_f(vkms_card(&lookup, d->vkms),
+			     "vkms device %s: no /sys/devices/faux/%s/drm/card*\n",
+			     d->vkms, d->vkms);
+		d->card = lookup.card;
+		break;
+	default:
+		d->card = pci_target_up(t);
+		break;
+	}
+
+	lookup.card = d->card;
+	igt_assert_f(igt_wait(fb_appeared(&lookup), 2000, 5),
+		     "no fbdev for card%d: neither /sys/class/drm/card%d/device/graphics/fb* nor a /sys/class/graphics/fb*/device sharing its parent (CONFIG_DRM_FBDEV_EMULATION?)\n",
+		     d->card, d->card);
+	d->fb = lookup.fb;
+	fb_open(d);
+	return d;
+}
+
+void vdev_map(struct vdev *d)
+{
+	void *p = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       d->fb_fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of /dev/fb%d (%zu bytes): %m\n",
+		     d->fb, d->map_len);
+	d->map = p;
+}
+
+void vdev_unmap(struct vdev *d)
+{
+	igt_assert_f(munmap(d->map, d->map_len) == 0,
+		     "munmap of /dev/fb%d: %m\n", d->fb);
+	d->map = NULL;
+}
+
+void vdev_close_fb(struct vdev *d)
+{
+	igt_assert_f(close(d->fb_fd) == 0, "close of /dev/fb%d: %m\n", d->fb);
+	d->fb_fd = -1;
+}
+
+int write_unplug(int debugfs)
+{
+	int fd = openat(debugfs, "unplug", O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+bool path_gone(const char *path)
+{
+	return access(path, F_OK) && errno == ENOENT;
+}
+
+/*
+ * After unplug + sync, user space sees the card and the fb gone: their
+ * sysfs devices at once, their /dev nodes once devtmpfs has caught up.
+ */
+void assert_nodes_gone(struct vdev *d)
+{
+	char path[4][64];
+
+	snprintf(path[0], sizeof(path[0]), "/sys/class/drm/card%d", d->card);
+	snprintf(path[1], sizeof(path[1]), "/sys/class/graphics/fb%d", d->fb);
+	snprintf(path[2], sizeof(path[2]), "/dev/dri/card%d", d->card);
+	snprintf(path[3], sizeof(path[3]), "/dev/fb%d", d->fb);
+	for (int i = 0; i < 2; i++)
+		igt_assert_f(path_gone(path[i]), "%s still exists after unplug + sync\n",
+			     path[i]);
+	for (int i = 2; i < 4; i++)
+		igt_assert_f(igt_wait(path_gone(path[i]), 2000, 5),
+			     "%s still exists 2 s after unplug + sync\n", path[i]);
+}
+
+bool gone(struct gone_wait *w)
+{
+	return path_gone(w->path);
+}
+
+/* QEMU device_del of a PCI target's device; returns once the guest let go. */
+void qemu_device_del(struct target *t)
+{
+	char cmd[256], bridge[16], *pci;
+	struct gone_wait w;
+	int bus, slot;
+
+	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
+	igt_assert(sscanf(t->bdf, "%*x:%x:%x.", &bus, &slot) == 2);
+	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
+	pci = strdup(qmp_reply);
+	igt_assert(pci);
+	igt_assert_f(qmp_pci_id(pci, bus, slot, t->qdev_id, sizeof(t->qdev_id)) &&
+		     t->qdev_id[0], "QEMU's query-pci has no device id for %s: %.300s\n",
+		     t->bdf, pci);
+	/* behind a bridge, device_add names the bridge's bus (its id) */
+	t->qdev_bus[0] = '\0';
+	snprintf(t->qpath, sizeof(t->qpath), "%.8s", t->bdf);
+	if (pci_bridge_of(t->bdf, bridge, sizeof(bridge))) {
+		int bbus, bslot;
+
+		igt_assert(sscanf(bridge, "%*x:%x:%x.", &bbus, &bslot) == 2);
+		igt_assert_f(qmp_pci_id(pci, bbus, bslot, t->qdev_bus, sizeof(t->qdev_bus)) &&
+			     t->qdev_bus[0], "QEMU's query-pci has no id for the bridge %s of %s\n",
+			     bridge, t->bdf);
+		qemu_dev_path(bridge, t->qpath, sizeof(t->qpath) - 1);
+		strcat(t->qpath, ":");
+	}
+	free(pci);
+	snprintf(cmd, sizeof(cmd),
+		 "\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/%s\", \"property\": \"type\"}",
+		 t->qdev_id);
+	igt_assert_f(qmp_cmd(cmd) && strstr(qmp_reply, "\"return\": \""),
+		     "qom-get type of %s: %s\n", t->qdev_id, qmp_reply);
+	snprintf(t->qdev_type, sizeof(t->qdev_type), "%.*s",
+		 (int)strcspn(strstr(qmp_reply, "\"return\": \"") + 11, "\""),
+		 strstr(qmp_reply, "\"return\": \"") + 11);
+
+	snprintf(cmd, sizeof(cmd),
+		 "\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}", t->qdev_id);
+	igt_assert_f(qmp_cmd(cmd), "device_del %s: %s\n", t->qdev_id, qmp_reply);
+	pci_path(t, "", w.path, sizeof(w.path));
+	igt_assert_f(igt_wait(gone(&w), PCI_TIMEOUT_MS, 20),
+		     "%s is still there %d s after device_del %s (ACPI hotplug in the guest?)\n",
+		     w.path, PCI_TIMEOUT_MS / 1000, t->qdev_id);
+}
+
+/* Removes the device the way its target says, and checks its nodes went. */
+void vdev_unplug(struct vdev *d)
+{
+	struct target *t = d->t;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	switch (t->how) {
+	case REMOVE_VUNPLUG:
+		ret = write_unplug(d->debugfs);
+		igt_assert_f(ret == 0, "writing 1 to card%d's unplug failed: %s\n",
+			     d->card, strerror(-ret));
+		d->unplugged = true;
+		ret = control_write("sync");
+		igt_assert_f(ret == 0, "writing \"sync\" to %s failed: %s\n",
+			     control_path(), strerror(-ret));
+		igt_assert_f(!control_lists_id(d->id),
+			     "vunplug.%d is still listed in %s after unplug + sync\n",
+			     d->id, control_path());
+		break;
+	case REMOVE_VKMS:
+		ret = vkms_enable(d, "0");
+		igt_assert_f(ret == 0, "writing 0 to %s/%s/enabled failed: %s\n",
+			     VKMS_CONFIGFS, d->vkms, strerror(-ret));
+		break;
+	case REMOVE_PCI:
+		pci_path(t, "remove", path, sizeof(path));
+		ret = write_text(path, "1");
+		igt_assert_f(ret == 0, "writing 1 to %s failed: %s\n", path, strerror(-ret));
+		break;
+	case REMOVE_UNBIND:
+		pci_path(t, "driver/unbind", path, sizeof(path));
+		ret = write_text(path, t->bdf);
+		igt_assert_f(ret == 0, "writing %s to %s failed: %s\n", t->bdf, path,
+			     strerror(-ret));
+		break;
+	case REMOVE_QEMU:
+		qemu_device_del(t);
+		break;
+	}
+	d->unplugged = true;
+	assert_nodes_gone(d);
+}
+
+/*
+ * Best effort, also for devices left behind by a failed subtest: closes
+ * what is open, removes what the subtest added (vunplug, vkms) and brings
+ * back what it removed (PCI).
+ */
+void vdev_free(struct vdev *d)
+{
+	struct target *t = d->t;
+
+	if (d->map)
+		munmap(d->map, d->map_len);
+	if (d->fb_fd >= 0)
+		close(d->fb_fd);
+	switch (t->how) {
+	case REMOVE_VUNPLUG:
+		if (!d->unplugged && d->debugfs >= 0 && write_unplug(d->debugfs) == 0)
+			control_write("sync");
+		break;
+	case REMOVE_VKMS:
+		if (d->vkms[0]) {
+			if (!d->unplugged)
+				vkms_enable(d, "0");
+			vkms_rmdir(d);
+		}
+		break;
+	default:
+		if (d->unplugged) {
+			struct pci_wait w = { .bdf = t->bdf };
+			char path[PATH_MAX];
+
+			pci_path(t, "", path, sizeof(path));
+			if (t->how == REMOVE_QEMU && !path_exists(path))
+				qemu_device_readd(t);
+			else if (t->how == REMOVE_PCI && !path_exists(path))
+				write_text("/sys/bus/pci/rescan", "1");
+			else if (t->how == REMOVE_UNBIND) {
+				snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+					 t->driver);
+				write_text(path, t->bdf);
+			}
+			w.bdf = t->bdf;
+			igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
+				       "%s did not come back with a card and an fb: every later subtest would run without it\n",
+				       t->bdf);
+		}
+		break;
+	}
+	if (d->debugfs >= 0)
+		close(d->debugfs);
+	track(d, false);
+	free(d);
+}
+
+/* Unmaps (if mapped) and closes the fb, checking both, then frees @d. */
+void vdev_release(struct vdev *d)
+{
+	if (d->map)
+		vdev_unmap(d);
+	vdev_close_fb(d);
+	vdev_free(d);
+}
+
+void free_leftovers(void)
+{
+	if (leftovers_hook)
+		leftovers_hook();
+	kmsg_watch_close();
+	for (unsigned int i = 0; i < ARRAY_SIZE(open_devs); i++)
+		if (open_devs[i])
+			vdev_free(open_devs[i]);
+}
+
+/* --- scanout ------------------------------------------------------------- */
+
+bool scanout_read(struct vdev *d, struct scanout *s)
+{
+	char buf[512], *line, *save = NULL;
+	unsigned int found = 0;
+
+	if (igt_debugfs_simple_read(d->debugfs, "scanout", buf, sizeof(buf)) <= 0)
+		return false;
+
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		found |= (sscanf(line, "checksum 0x%x", &s->checksum) == 1) << 0;
+		found |= (sscanf(line, "updates %llu", &s->updates) == 1) << 1;
+		found |= (sscanf(line, "damage_rects %llu", &s->damage_rects) == 1) << 2;
+		found |= (sscanf(line, "width %u", &s->width) == 1) << 3;
+		found |= (sscanf(line, "height %u", &s->height) == 1) << 4;
+	}
+	return found == 0x1f;
+}
+
+bool scanout_changed(struct scanout_wait *w)
+{
+	return scanout_read(w->d, &w->now) &&
+	       w->now.checksum != w->before.checksum &&
+	       w->now.updates > w->before.updates &&
+	       w->now.damage_rects > w->before.damage_rects;
+}
+
+/*
+ * Fill [offset, offset + len) of @map, a mapping of @d's fb made through
+ * @fd, and wait for the device.
+ */
+void assert_write_via_reaches_scanout(struct vdev *d, uint8_t *map, int fd,
+				      size_t offset, size_t len)
+{
+	struct scanout_wait w = { .d = d };
+	uint8_t value;
+
+	if (d->debugfs < 0) {	/* a device without a scanout to check */
+		memset(map + offset, map[offset] ^ 0xa5, len);
+		igt_assert_eq(fsync(fd), 0);
+		return;
+	}
+	igt_assert_f(scanout_read(d, &w.before),
+		     "cannot parse card%d's debugfs scanout\n", d->card);
+	value = map[offset] ^ 0xa5;
+	memset(map + offset, value, len);
+	igt_assert_eq(fsync(fd), 0);
+
+	igt_assert_f(igt_wait(scanout_changed(&w), SCANOUT_TIMEOUT_MS, 5),
+		     "writing %zu bytes at %zu of /dev/fb%d did not reach the scanout within %d ms: checksum 0x%08x -> 0x%08x, updates %llu -> %llu, damage_rects %llu -> %llu\n",
+		     len, offset, d->fb, SCANOUT_TIMEOUT_MS,
+		     w.before.checksum, w.now.checksum,
+		     w.before.updates, w.now.updates,
+		     w.before.damage_rects, w.now.damage_rects);
+	igt_debug("scanout %ux%u: checksum 0x%08x, updates %llu, damage_rects %llu\n",
+		  w.now.width, w.now.height, w.now.checksum,
+		  w.now.updates, w.now.damage_rects);
+}
+
+void assert_write_reaches_scanout(struct vdev *d, size_t offset, size_t len)
+{
+	assert_write_via_reaches_scanout(d, d->map, d->fb_fd, offset, len);
+}
+
+/* --- SIGBUS probing ------------------------------------------------------ */
+
+static __thread sigjmp_buf *volatile sigbus_jmp;
+static struct sigaction saved_sigbus;
+
+void sigbus_handler(int sig, siginfo_t *info, void *ctx)
+{
+	(void)sig;
+	(void)info;
+	(void)ctx;
+	if (sigbus_jmp)
+		siglongjmp(*sigbus_jmp, 1);
+	/* Not expected here: let the previous (igt) handler report it. */
+	sigaction(SIGBUS, &saved_sigbus, NULL);
+}
+
+void sigbus_install(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = sigbus_handler,
+		.sa_flags = SA_SIGINFO,
+	};
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (old.sa_sigaction != sigbus_handler)
+		saved_sigbus = old;
+}
+
+/* Runs @fn(@arg); true if it was cut short by SIGBUS. */
+bool raises_sigbus(void (*fn)(void *), void *arg)
+{
+	sigjmp_buf jmp;
+
+	if (sigsetjmp(jmp, 1)) {
+		sigbus_jmp = NULL;
+		return true;
+	}
+	sigbus_jmp = &jmp;
+	fn(arg);
+	sigbus_jmp = NULL;
+	return false;
+}
+
+void read_byte(void *p)
+{
+	(void)*(volatile uint8_t *)p;
+}
+
+void write_byte(void *p)
+{
+	*(volatile uint8_t *)p = 0x5a;
+}
+
+/* Every page of @map must raise SIGBUS on a read or a write. */
+void assert_map_faults(uint8_t *map, int npages, bool write, const char *who)
+{
+	int missed = 0, first = -1;
+
+	sigbus_install();
+	for (int i = 0; i < npages; i++) {
+		if (raises_sigbus(write ? write_byte : read_byte, map + i * pagesz))
+			continue;
+		if (first < 0)
+			first = i;
+		missed++;
+	}
+	/* One line per operation, collected into the README's table. */
+	if (missed == 0)
+		igt_info("behaviour: %s%s of a mapped page | SIGBUS\n",
+			 who, write ? "write" : "read");
+	else if (missed == npages)
+		igt_info("behaviour: %s%s of a mapped page | succeeds, no SIGBUS\n",
+			 who, write ? "write" : "read");
+	else
+		igt_info("behaviour: %s%s of a mapped page | SIGBUS on %d of %d pages\n",
+			 who, write ? "write" : "read", npages - missed, npages);
+	errno = 0;	/* a stale errno would only confuse the report */
+	igt_assert_f(missed == 0,
+		     "%spage %d of %d: %s after unplug did not raise SIGBUS (%d pages did not)\n",
+		     who, first, npages, write ? "write" : "read", missed);
+}
+
+void assert_pages_fault(struct vdev *d, bool write, const char *who)
+{
+	assert_map_faults(d->map, d->npages, write, who);
+}
+
+bool scanout_updated(struct scanout_wait *w)
+{
+	return scanout_read(w->d, &w->now) && w->now.updates > w->before.updates;
+}
+
+/*
+ * Flush @d's deferred I/O: when fsync() returns, the deferred work has run
+ * and write-protected the written pages again. A second write to page 0,
+ * written before, must then be tracked and reach the device.
+ */
+void flush_and_check_wrprotect(struct vdev *d)
+{
+	struct scanout_wait w = { .d = d };
+
+	igt_assert_eq(fsync(d->fb_fd), 0);
+	if (d->debugfs < 0)
+		return;
+	igt_assert_f(scanout_read(d, &w.before),
+		     "cannot parse card%d's debugfs scanout\n", d->card);
+	d->map[0] ^= 0xff;
+	igt_assert_eq(fsync(d->fb_fd), 0);
+	igt_assert_f(igt_wait(scanout_updated(&w), SCANOUT_TIMEOUT_MS, 5),
+		     "a second write to a written page of /dev/fb%d did not reach the scanout in %d ms: deferred I/O did not write-protect it again\n",
+		     d->fb, SCANOUT_TIMEOUT_MS);
+}
+
+/* Dirty some pages (page 0 among them), read others, flush deferred I/O. */
+void touch_some_pages(struct vdev *d)
+{
+	for (int i = 0; i < d->npages; i++) {
+		if (i % 4 == 0)
+			d->map[i * pagesz] = i;
+		else if (i % 4 == 1)
+			read_byte(d->map + i * pagesz);
+	}
+	flush_and_check_wrprotect(d);
+}
+
+/* --- kernel log ---------------------------------------------------------- */
+
+void kmsg_watch_close(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -1;
+}
+
+int kmsg_watch_begin(void)
+{
+	kmsg_watch_close();
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	igt_assert_f(kmsg_fd >= 0, "cannot open /dev/kmsg: %m\n");
+	lseek(kmsg_fd, 0, SEEK_END);
+	return kmsg_fd;
+}
+
+/* Fails on any kernel report logged since kmsg_watch_begin(). */
+void kmsg_watch_end(int fd)
+{
+	/* what the kernel logs when it finds a bug in itself */
+	static const char *const bad[] = {
+		"BUG:", "WARNING:", "KASAN", "possible circular locking",
+		"Oops", "suspected memory leak", "refcount_t:",
+		"list_add corruption", "list_del corruption", "ODEBUG",
+		"kernel BUG at", "UBSAN:", "blocked for more than",
+		"detected stalls", "Kernel panic",
+	};
+	char rec[8192], first[512] = "";
+	int reports = 0;
+	ssize_t len;
+
+	usleep(100000);	/* let release paths and workers finish */
+	for (;;) {
+		char *msg;
+
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;	/* records overwritten, keep going */
+		if (len <= 0)
+			break;
+		rec[len] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+
+		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (!strstr(msg, bad[i]))
+				continue;
+			igt_warn("kernel: %s\n", msg);
+			if (!reports++)
+				snprintf(first, sizeof(first), "%.*s",
+					 (int)sizeof(first) - 1, msg);
+			break;
+		}
+	}
+	if (fd == kmsg_fd)
+		kmsg_watch_close();
+	else
+		close(fd);
+	igt_assert_f(reports == 0, "%d kernel report line(s), first: %s\n",
+		     reports, first);
+}
+
+/* --- kmemleak ------------------------------------------------------------ */
+
+const char *kmemleak_path(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/kmemleak", igt_debugfs_mount());
+	return path;
+}
+
+bool kmemleak_cmd(const char *cmd)
+{
+	int fd = open(kmemleak_path(), O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	close(fd);
+	return ok;
+}
+
+/* Forget leaks that predate the subtest; skip without kmemleak. */
+void kmemleak_baseline(void)
+{
+	igt_require_f(access(kmemleak_path(), W_OK) == 0,
+		      "kmemleak is unavailable (%s: %m): CONFIG_DEBUG_KMEMLEAK and a mounted debugfs are needed to check for leaks\n",
+		      kmemleak_path());
+	if (!kmemleak_cmd("scan"))
+		/* kmemleak_write() refuses everything once kmemleak is off */
+		igt_require_f(errno != EPERM,
+			      "kmemleak is disabled (kmemleak=off, or it turned itself off): no leak check possible\n");
+	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("clear"),
+		     "kmemleak baseline scan failed: %m\n");
+}
+
+void kmemleak_assert_clean(unsigned int cycles)
+{
+	char buf[4096];
+	ssize_t len;
+	int fd;
+
+	/*
+	 * kmemleak reports no object younger than its fixed minimum age of
+	 * 5 s, and nothing tells when that has passed: wait it out.
+	 */
+	sleep(6);
+	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("scan"),
+		     "kmemleak scan failed: %m\n");
+	fd = open(kmemleak_path(), O_RDONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", kmemleak_path());
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	igt_assert_f(len == 0, "kmemleak reports leaks after %u plug/unplug cycles:\n%s\n",
+		     cycles, buf);
+}
+
+int subtest_begin(void)
+{
+	free_leftovers();
+	return kmsg_watch_begin();
+}
+
+/* Runs @test as one dynamic subtest per target that has what it needs. */
+void each_target(void (*test)(struct target *t), unsigned int needs)
+{
+	discover_targets();
+	for (int i = 0; i < ntargets; i++) {
+		struct target *t = &targets[i];
+
+		char name[128];
+
+		if ((needs & (NEED_SCANOUT | NEED_VUNPLUG)) && t->how != REMOVE_VUNPLUG)
+			continue;
+		/* $FBDEV_UNPLUG_TARGETS may also name <subtest>@<target> */
+		snprintf(name, sizeof(name), "%s@%s", igt_subtest_name(), t->name);
+		if (!target_wanted(name))
+			continue;
+		igt_dynamic(t->name)
+			test(t);
+		free_leftovers();
+	}
+}
+
+struct target *vunplug_target(void)
+{
+	discover_targets();
+	for (int i = 0; i < ntargets; i++)
+		if (targets[i].how == REMOVE_VUNPLUG)
+			return &targets[i];
+	igt_require_f(false, "no vunplug device: the vunplug module did not load\n");
+	return NULL;
+}
+
+
+/* Once per test, in its first fixture. */
+void fbdev_target_init(void)
+{
+	pagesz = sysconf(_SC_PAGESIZE);
+	/*
+	 * fbcon takes over each new vunplug fb; its cursor blink damages the
+	 * scanout, which would let a write that deferred I/O never tracked
+	 * reach the device by chance.
+	 */
+	kmstest_set_vt_graphics_mode();
+}
