@@ -51,6 +51,11 @@ fi
 # 7.2's use-after-free shows on the other targets in some runs only.
 : "${FBDEV_UNPLUG_TARGETS=* !qxl-* !*@*-device-del read-after-unplug@* write-after-unplug@* fd-ops-after-unplug@* !ffmpeg-after-unplug@* !xorg-fbdev-after-unplug@* !example-after-unplug@* *@vunplug-debugfs *-after-unplug@bochs-display-unbind !xorg-fbdev-after-unplug@bochs-display-unbind !evicted-node-writes@* evicted-node-writes@vunplug-debugfs}"
 export FBDEV_UNPLUG_TARGETS
+# The guest's helpers for the tests: QEMU's PCI hot-unplug for the
+# device-del targets, and the recipe's example for fbdev_programs.
+: "${FBDEV_UNPLUG_HOTPLUG=/opt/vunplug-bench/bin/pci-hotplug}"
+: "${FBDEV_UNPLUG_EXAMPLES=/opt/vunplug-bench/bin}"
+export FBDEV_UNPLUG_HOTPLUG FBDEV_UNPLUG_EXAMPLES
 
 tree=$(kernel_tree "$variant")
 kernel=$tree/o/arch/x86/boot/bzImage

@@ -3,9 +3,9 @@
  * fbdev_legacy - fbdev deferred I/O on framebuffers without DRM, removed
  * the way legacy fbdev drivers remove theirs.
  *
- * QEMU emulates no legacy deferred-I/O device, so the test runs on
- * vfbdefio (drivers/video/fbdev/vfbdefio.c), a virtual framebuffer whose
- * removal follows one of these lifecycles, chosen per device:
+ * No virtual machine emulates a legacy deferred-I/O device, so the test
+ * runs on vfbdefio (drivers/video/fbdev/vfbdefio.c), a virtual framebuffer
+ * whose removal follows one of these lifecycles, chosen per device:
  *  - unreg-cleanup: unregister_framebuffer(), then fb_deferred_io_cleanup()
  *    (broadsheetfb, metronomefb, fbtft, ssd1307fb);
  *  - cleanup-unreg: cleanup, a driver-queued update of the display, then

@@ -425,8 +425,9 @@ static void test_xorg_after_unplug(struct target *t)
 
 	prog_require("Xorg", "xserver-xorg-core");
 	prog_require("ico", "x11-apps");
-	igt_require_f(access("/usr/lib/xorg/modules/drivers/fbdev_drv.so", R_OK) == 0,
-		      "Xorg's fbdev driver is missing (Debian package xserver-xorg-video-fbdev)\n");
+	igt_require_f(access("/usr/lib/xorg/modules/drivers/fbdev_drv.so", R_OK) == 0 ||
+		      access("/usr/lib64/xorg/modules/drivers/fbdev_drv.so", R_OK) == 0,
+		      "Xorg's fbdev driver is missing (fbdev_drv.so; Debian package xserver-xorg-video-fbdev)\n");
 	kmsg = subtest_begin();
 	d = vdev_add(t);
 	vdev_close_fb(d);
@@ -487,10 +488,11 @@ static void test_example_after_unplug(struct target *t)
 	struct vdev *d;
 	int kmsg;
 
-	snprintf(path, sizeof(path), "%s/fbdev_unplug_aware",
-		 dir ? dir : "/opt/vunplug-bench/bin");
-	igt_require_f(access(path, X_OK) == 0,
-		      "%s not found: build examples/fbdev_unplug_aware.c (FBDEV_UNPLUG_EXAMPLES names its directory)\n",
+	/* $FBDEV_UNPLUG_EXAMPLES/fbdev_unplug_aware, else from PATH */
+	snprintf(path, sizeof(path), "%s%sfbdev_unplug_aware", dir ? dir : "",
+		 dir ? "/" : "");
+	igt_require_f(dir ? access(path, X_OK) == 0 : in_path(path),
+		      "%s not found: build examples/fbdev_unplug_aware.c (FBDEV_UNPLUG_EXAMPLES names its directory, else PATH is searched)\n",
 		      path);
 	kmsg = subtest_begin();
 	d = vdev_add(t);

@@ -20,11 +20,11 @@
  *    a list of devices) make every check exact;
  *  - vkms-configfs: a vkms device made through configfs, then disabled;
  *  - <pci-device>-remove, -unbind, -device-del: every PCI display device
- *    with an fbdev (named as QEMU names it: bochs-display, cirrus-vga,
- *    virtio-gpu-pci, qxl, vga), removed through sysfs and rescanned,
- *    unbound from its driver and bound again, or hot-unplugged by QEMU
- *    (device_del through QEMU's monitor on a virtio-serial port named
- *    org.qemu.qmp) and added back.
+ *    with an fbdev (named after the device: bochs-display, cirrus-vga,
+ *    virtio-gpu-pci, qxl, vga; else after its driver), removed through
+ *    sysfs and rescanned, unbound from its driver and bound again, or
+ *    hot-unplugged by the machine (an ACPI eject, through the program
+ *    $FBDEV_UNPLUG_HOTPLUG names, see lib/fbdev_target.c) and added back.
  * $FBDEV_UNPLUG_TARGETS picks targets: globs matched against <target> and
  * <subtest>@<target>, in order, a leading ! excludes (default: all).
  * $FBDEV_UNPLUG_SHARD, globs of the same kind matched against <target>

@@ -325,212 +325,6 @@ int run_cmd(char *const argv[])
 	return WEXITSTATUS(status);
 }
 
-/* --- QEMU's monitor, when the guest has a virtio-serial port to it ------- */
-
-/*
- * QMP reaches the guest through a virtio-serial port named org.qemu.qmp
- * (or the device named by $FBDEV_UNPLUG_QMP). The connection outlives this
- * process: the greeting came once per boot, capabilities may already be
- * negotiated (QEMU then answers with an error, which is fine), and events
- * of earlier commands may be waiting, so replies are matched by their id.
- */
-static int qmp_fd = -1;
-static char qmp_buf[65536];
-static size_t qmp_len;
-static char qmp_reply[65536];
-
-bool qmp_port(char *path, size_t size)
-{
-	const char *env = getenv("FBDEV_UNPLUG_QMP");
-	char name[PATH_MAX], text[64];
-	struct dirent *de;
-	DIR *dir;
-
-	if (env) {
-		snprintf(path, size, "%s", env);
-		return true;
-	}
-	dir = opendir("/sys/class/virtio-ports");
-	if (!dir)
-		return false;
-	*path = '\0';
-	while (!*path && (de = readdir(dir))) {
-		snprintf(name, sizeof(name), "/sys/class/virtio-ports/%s/name", de->d_name);
-		if (read_text(name, text, sizeof(text)) && !strcmp(text, "org.qemu.qmp"))
-			snprintf(path, size, "/dev/%s", de->d_name);
-	}
-	closedir(dir);
-	return *path;
-}
-
-/* Moves the next line of QEMU's output into @out, waiting up to @timeout_ms. */
-bool qmp_line(char *out, size_t size, int timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-
-	for (;;) {
-		char *nl = memchr(qmp_buf, '\n', qmp_len);
-		struct pollfd pfd = { .fd = qmp_fd, .events = POLLIN };
-		int left = end - now_ms();
-		ssize_t len;
-
-		if (nl) {
-			size_t n = nl - qmp_buf;
-
-			snprintf(out, size, "%.*s", (int)n, qmp_buf);
-			memmove(qmp_buf, nl + 1, qmp_len - n - 1);
-			qmp_len -= n + 1;
-			return true;
-		}
-		if (qmp_len == sizeof(qmp_buf))
-			qmp_len = 0;	/* no line is that long: drop it */
-		if (left <= 0 || poll(&pfd, 1, left) != 1)
-			return false;
-		len = read(qmp_fd, qmp_buf + qmp_len, sizeof(qmp_buf) - qmp_len);
-		if (len < 0 && errno == EAGAIN)
-			continue;
-		if (len <= 0)
-			return false;
-		qmp_len += len;
-	}
-}
-
-/*
- * Sends one command (the members of its JSON object, without "id") and
- * waits for its reply, left in qmp_reply. True if QEMU returned success.
- */
-bool qmp_cmd(const char *members)
-{
-	static int seq;
-	char line[1024], id[64];
-	int len;
-
-	snprintf(id, sizeof(id), "\"id\": \"fbdev_unplug-%d-%d\"", getpid(), ++seq);
-	len = snprintf(line, sizeof(line), "{%s, %s}\n", members, id);
-	if (write(qmp_fd, line, len) != len)
-		return false;
-	while (qmp_line(qmp_reply, sizeof(qmp_reply), 10000)) {
-		if (strstr(qmp_reply, id))
-			return strstr(qmp_reply, "\"return\"") != NULL;
-		igt_debug("qmp: %.200s\n", qmp_reply);
-	}
-	snprintf(qmp_reply, sizeof(qmp_reply), "(no reply in 10 s)");
-	return false;
-}
-
-bool qmp_open(void)
-{
-	char path[PATH_MAX];
-
-	if (qmp_fd >= 0)
-		return true;
-	if (!qmp_port(path, sizeof(path)))
-		return false;
-	qmp_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (qmp_fd < 0) {
-		igt_debug("cannot open QEMU's monitor port %s: %m\n", path);
-		return false;
-	}
-	qmp_cmd("\"execute\": \"qmp_capabilities\"");
-	if (strstr(qmp_reply, "\"return\"") || strstr(qmp_reply, "\"error\""))
-		return true;
-	igt_debug("no answer from QEMU's monitor on %s\n", path);
-	close(qmp_fd);
-	qmp_fd = -1;
-	return false;
-}
-
-/*
- * The JSON object of @json that encloses @pos: its opening brace, and in
- * @end its closing one. (QMP replies hold no braces inside strings here.)
- */
-const char *json_object_at(const char *json, const char *pos, const char **end)
-{
-	const char *p = pos;
-	int depth = 0;
-
-	while (p > json) {
-		p--;
-		if (*p == '}')
-			depth++;
-		else if (*p == '{' && depth-- == 0)
-			break;
-	}
-	if (*p != '{' || depth != -1)
-		return NULL;
-	depth = 0;
-	for (*end = p; **end; (*end)++) {
-		if (**end == '{')
-			depth++;
-		else if (**end == '}' && --depth == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/*
- * Member @name of the object from @obj to @end (not of the objects nested
- * in it): a pointer to its value, or NULL.
- */
-const char *json_member(const char *obj, const char *end, const char *name)
-{
-	size_t len = strlen(name);
-	int depth = 0;
-
-	for (const char *p = obj + 1; p < end; p++) {
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			depth--;
-		else if (depth == 0 && *p == '"' && !strncmp(p + 1, name, len) &&
-			 !strncmp(p + 1 + len, "\": ", 3))
-			return p + len + 4;
-	}
-	return NULL;
-}
-
-/*
- * Whether @pci (query-pci's reply, where bridges nest the devices behind
- * them) has a device at PCI @bus and @slot, and its QEMU id ("" for the
- * devices a machine has built in).
- */
-bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size)
-{
-	const char *p = pci;
-
-	while ((p = strstr(p, "\"qdev_id\": \""))) {
-		const char *end, *obj = json_object_at(pci, p, &end);
-		const char *b = obj ? json_member(obj, end, "bus") : NULL;
-		const char *s = obj ? json_member(obj, end, "slot") : NULL;
-		const char *name = p + strlen("\"qdev_id\": \"");
-		int n = strcspn(name, "\"");
-
-		if (b && s && isdigit(*b) && atoi(b) == bus && atoi(s) == slot) {
-			snprintf(id, size, "%.*s", n, name);
-			return true;
-		}
-		p = name;
-	}
-	return false;
-}
-
-/*
- * Whether @slot of @bus holds a device (in @pci, query-pci's reply) or
- * the memory of one that QEMU has not freed (in @ramblocks, "info
- * ramblock", whose blocks are named after QEMU's path of their device:
- * @qpath with the slot for @slot).
- */
-bool qmp_slot_taken(const char *pci, const char *ramblocks, int bus, int slot,
-		    const char *qpath)
-{
-	char id[64], used[96];
-
-	if (qmp_pci_id(pci, bus, slot, id, sizeof(id)))
-		return true;
-	snprintf(used, sizeof(used), "%s%02x.0/", qpath, slot);
-	return strstr(ramblocks, used) != NULL;
-}
-
 /* --- PCI ------------------------------------------------------------------ */
 
 void pci_path(const struct target *t, const char *file, char *out, size_t size)
@@ -605,9 +399,13 @@ unsigned long sysfs_hex(const char *dir, const char *file)
 	return read_text(path, text, sizeof(text)) ? strtoul(text, NULL, 16) : 0;
 }
 
-/* QEMU's name of a display device, so that results name what QEMU emulates. */
-const char *qemu_device_name(unsigned long vendor, unsigned long device,
-			     unsigned long class)
+/*
+ * The name of the display device with these PCI ids (those that virtual
+ * machines emulate), so that results name the device and not only its
+ * driver, which drives several.
+ */
+const char *display_device_name(unsigned long vendor, unsigned long device,
+				unsigned long class)
 {
 	static const struct {
 		unsigned short vendor, device, class;
@@ -643,22 +441,6 @@ bool pci_bridge_of(const char *bdf, char *bridge, size_t size)
 		return false;	/* /sys/devices/pci<domain>:<bus> */
 	snprintf(bridge, size, "%s", parent + 1);
 	return true;
-}
-
-/*
- * QEMU's path of the device at @bdf, as it names the device's memory: the
- * root bus address of the first bridge, then ":<slot>.<fn>" per bus.
- */
-void qemu_dev_path(const char *bdf, char *out, size_t size)
-{
-	char bridge[16];
-
-	if (!pci_bridge_of(bdf, bridge, sizeof(bridge))) {
-		snprintf(out, size, "%s", bdf);
-		return;
-	}
-	qemu_dev_path(bridge, out, size);
-	snprintf(out + strlen(out), size - strlen(out), ":%s", bdf + 8);
 }
 
 /* Whether ACPI hotplug (acpiphp) manages the slot of @bdf. */
@@ -835,7 +617,7 @@ void discover_pci_targets(void)
 {
 	struct dirent **list;
 	int n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
-	bool qmp = qmp_open();
+	bool hotplug = hotplug_available();
 
 	for (int i = 0; i < n; i++) {
 		char dev[PATH_MAX], link[PATH_MAX], drv[PATH_MAX];
@@ -852,12 +634,12 @@ void discover_pci_targets(void)
 		    pci_card(bdf) < 0 || !pci_has_fb(bdf))
 			goto next;
 		drv[len] = '\0';
-		name = qemu_device_name(sysfs_hex(dev, "vendor"),
+		name = display_device_name(sysfs_hex(dev, "vendor"),
 					sysfs_hex(dev, "device"), class);
 		if (!name)
 			name = strrchr(drv, '/') + 1;
-		for (int how = REMOVE_PCI; how <= REMOVE_QEMU; how++) {
-			if (how == REMOVE_QEMU && (!qmp || !pci_slot_hotpluggable(bdf)))
+		for (int how = REMOVE_PCI; how <= REMOVE_HOTPLUG; how++) {
+			if (how == REMOVE_HOTPLUG && (!hotplug || !pci_slot_hotpluggable(bdf)))
 				continue;
 			t = target_push(name, how == REMOVE_PCI ? "remove" :
 					how == REMOVE_UNBIND ? "unbind" : "device-del", how);
@@ -914,74 +696,49 @@ bool pci_card_ready(struct pci_wait *w)
 }
 
 /*
- * device_add of the deleted device into a free hotplug slot of the bus it
- * was on.
+ * The machine's PCI hot-unplug: a program that removes a PCI device the way
+ * the machine would (an ACPI eject) and plugs it back, named by
+ * $FBDEV_UNPLUG_HOTPLUG and called as "probe" (exit status 0: it can),
+ * "del BDF" and "add BDF" (prints the address the device came back at).
+ * Without one, there are no device-del targets.
  */
-void qemu_device_readd(struct target *t)
+static const char *hotplug_helper(void)
 {
-	char cmd[512], id[64], bus[96] = "", path[PATH_MAX], addr[32], *pci;
-	char old[sizeof(t->bdf)];
-	struct dirent *de;
-	int slot = -1, busnr;
-	DIR *dir;
+	const char *helper = getenv("FBDEV_UNPLUG_HOTPLUG");
 
-	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
-	igt_assert(sscanf(t->bdf, "%*x:%x:", &busnr) == 1);
-	/*
-	 * QEMU 7.2 never finalizes an unplugged display device (no
-	 * DEVICE_DELETED event; its memory stays registered under the old
-	 * address, and a device_add there aborts QEMU): take a slot that
-	 * neither holds a device nor the memory of an old one.
-	 */
-	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
-	pci = strdup(qmp_reply);
-	igt_assert(pci);
-	igt_assert_f(qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"),
-		     "info ramblock: %s\n", qmp_reply);
-	dir = opendir("/sys/bus/pci/slots");
-	while (dir && (de = readdir(dir))) {
-		int s;
+	return helper && *helper ? helper : NULL;
+}
 
-		/* a hotplug slot's address is <domain>:<bus>:<slot> */
-		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
-		if (de->d_name[0] == '.' || !read_text(path, addr, sizeof(addr)) ||
-		    strncmp(addr, t->bdf, 8) || sscanf(addr + 8, "%x", &s) != 1)
-			continue;
-		if ((slot < 0 || s < slot) &&
-		    !qmp_slot_taken(pci, qmp_reply, busnr, s, t->qpath))
-			slot = s;
-	}
-	if (dir)
-		closedir(dir);
-	free(pci);
-	igt_assert_f(slot >= 0, "no free hotplug slot left on bus %.7s to add %s back\n",
-		     t->bdf, t->qdev_type);
-	snprintf(id, sizeof(id), "%.*s.s%d", (int)strcspn(t->qdev_id, "."),
-		 t->qdev_id, slot);
-	if (t->qdev_bus[0])
-		snprintf(bus, sizeof(bus), ", \"bus\": \"%s\"", t->qdev_bus);
-	snprintf(cmd, sizeof(cmd),
-		 "\"execute\": \"device_add\", \"arguments\": {\"driver\": \"%s\", \"id\": \"%s\"%s, \"addr\": \"%#x\"}",
-		 t->qdev_type, id, bus, slot);
-	igt_assert_f(qmp_cmd(cmd), "device_add %s,id=%s%s%s,addr=%#x: %s\n",
-		     t->qdev_type, id, t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus,
-		     slot, qmp_reply);
-	igt_debug("QEMU: device_add %s,id=%s%s%s,addr=%#x\n", t->qdev_type, id,
-		  t->qdev_bus[0] ? ",bus=" : "", t->qdev_bus, slot);
-	/*
-	 * The device has a new address: so have the other targets of the
-	 * same device (its PCI remove and unbind), for the rest of this
-	 * execution's subtests.
-	 */
+bool hotplug_available(void)
+{
+	char *argv[] = { (char *)hotplug_helper(), "probe", NULL };
+
+	return argv[0] && run_cmd(argv) == 0;
+}
+
+/* Plugs the device of @t back; it and the other targets of it move along. */
+void hotplug_readd(struct target *t)
+{
+	char cmd[PATH_MAX + 32], bdf[32] = "", old[sizeof(t->bdf)];
+	int status;
+	FILE *out;
+
+	igt_assert_f(hotplug_helper(), "FBDEV_UNPLUG_HOTPLUG is not set\n");
+	snprintf(cmd, sizeof(cmd), "%s add %s", hotplug_helper(), t->bdf);
+	fflush(NULL);
+	out = popen(cmd, "re");
+	igt_assert_f(out, "cannot run %s: %m\n", cmd);
+	if (!fgets(bdf, sizeof(bdf), out))
+		bdf[0] = '\0';
+	status = pclose(out);
+	bdf[strcspn(bdf, "\n")] = '\0';
+	igt_assert_f(status == 0 && strlen(bdf) == strlen(t->bdf),
+		     "%s failed (status %d, printed \"%s\")\n", cmd, status, bdf);
+	igt_debug("%s: the device came back at %s\n", cmd, bdf);
 	snprintf(old, sizeof(old), "%s", t->bdf);
-	for (int i = 0; i < ntargets; i++) {
-		if (strcmp(targets[i].bdf, old))
-			continue;
-		snprintf(targets[i].bdf + 8, sizeof(targets[i].bdf) - 8, "%02x.0",
-			 slot & 0x1f);
-		if (targets[i].how == REMOVE_QEMU)
-			snprintf(targets[i].qdev_id, sizeof(targets[i].qdev_id), "%s", id);
-	}
+	for (int i = 0; i < ntargets; i++)
+		if (!strcmp(targets[i].bdf, old))
+			snprintf(targets[i].bdf, sizeof(targets[i].bdf), "%s", bdf);
 }
 
 /* Brings a PCI target's device back (if gone) and waits for its fb. */
@@ -993,8 +750,8 @@ int pci_target_up(struct target *t)
 
 	pci_path(t, "", path, sizeof(path));
 	if (!path_exists(path)) {
-		if (t->how == REMOVE_QEMU)
-			qemu_device_readd(t);
+		if (t->how == REMOVE_HOTPLUG)
+			hotplug_readd(t);
 		else
 			ret = write_text("/sys/bus/pci/rescan", "1");
 	} else {
@@ -1237,51 +994,18 @@ bool gone(struct gone_wait *w)
 	return path_gone(w->path);
 }
 
-/* QEMU device_del of a PCI target's device; returns once the guest let go. */
-void qemu_device_del(struct target *t)
+/* Hot-unplugs the device of @t; returns once the guest let go of it. */
+void hotplug_del(struct target *t)
 {
-	char cmd[256], bridge[16], *pci;
+	char *argv[] = { (char *)hotplug_helper(), "del", t->bdf, NULL };
 	struct gone_wait w;
-	int bus, slot;
 
-	igt_assert_f(qmp_open(), "QEMU's monitor port is gone\n");
-	igt_assert(sscanf(t->bdf, "%*x:%x:%x.", &bus, &slot) == 2);
-	igt_assert_f(qmp_cmd("\"execute\": \"query-pci\""), "query-pci: %s\n", qmp_reply);
-	pci = strdup(qmp_reply);
-	igt_assert(pci);
-	igt_assert_f(qmp_pci_id(pci, bus, slot, t->qdev_id, sizeof(t->qdev_id)) &&
-		     t->qdev_id[0], "QEMU's query-pci has no device id for %s: %.300s\n",
-		     t->bdf, pci);
-	/* behind a bridge, device_add names the bridge's bus (its id) */
-	t->qdev_bus[0] = '\0';
-	snprintf(t->qpath, sizeof(t->qpath), "%.8s", t->bdf);
-	if (pci_bridge_of(t->bdf, bridge, sizeof(bridge))) {
-		int bbus, bslot;
-
-		igt_assert(sscanf(bridge, "%*x:%x:%x.", &bbus, &bslot) == 2);
-		igt_assert_f(qmp_pci_id(pci, bbus, bslot, t->qdev_bus, sizeof(t->qdev_bus)) &&
-			     t->qdev_bus[0], "QEMU's query-pci has no id for the bridge %s of %s\n",
-			     bridge, t->bdf);
-		qemu_dev_path(bridge, t->qpath, sizeof(t->qpath) - 1);
-		strcat(t->qpath, ":");
-	}
-	free(pci);
-	snprintf(cmd, sizeof(cmd),
-		 "\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/%s\", \"property\": \"type\"}",
-		 t->qdev_id);
-	igt_assert_f(qmp_cmd(cmd) && strstr(qmp_reply, "\"return\": \""),
-		     "qom-get type of %s: %s\n", t->qdev_id, qmp_reply);
-	snprintf(t->qdev_type, sizeof(t->qdev_type), "%.*s",
-		 (int)strcspn(strstr(qmp_reply, "\"return\": \"") + 11, "\""),
-		 strstr(qmp_reply, "\"return\": \"") + 11);
-
-	snprintf(cmd, sizeof(cmd),
-		 "\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}", t->qdev_id);
-	igt_assert_f(qmp_cmd(cmd), "device_del %s: %s\n", t->qdev_id, qmp_reply);
+	igt_assert_f(argv[0], "FBDEV_UNPLUG_HOTPLUG is not set\n");
+	igt_assert_f(run_cmd(argv) == 0, "%s del %s failed\n", argv[0], t->bdf);
 	pci_path(t, "", w.path, sizeof(w.path));
 	igt_assert_f(igt_wait(gone(&w), PCI_TIMEOUT_MS, 20),
-		     "%s is still there %d s after device_del %s (ACPI hotplug in the guest?)\n",
-		     w.path, PCI_TIMEOUT_MS / 1000, t->qdev_id);
+		     "%s is still there %d s after %s del (ACPI hotplug in the guest?)\n",
+		     w.path, PCI_TIMEOUT_MS / 1000, argv[0]);
 }
 
 /* Removes the device the way its target says, and checks its nodes went. */
@@ -1320,8 +1044,8 @@ void vdev_unplug(struct vdev *d)
 		igt_assert_f(ret == 0, "writing %s to %s failed: %s\n", t->bdf, path,
 			     strerror(-ret));
 		break;
-	case REMOVE_QEMU:
-		qemu_device_del(t);
+	case REMOVE_HOTPLUG:
+		hotplug_del(t);
 		break;
 	}
 	d->unplugged = true;
@@ -1359,8 +1083,8 @@ void vdev_free(struct vdev *d)
 			char path[PATH_MAX];
 
 			pci_path(t, "", path, sizeof(path));
-			if (t->how == REMOVE_QEMU && !path_exists(path))
-				qemu_device_readd(t);
+			if (t->how == REMOVE_HOTPLUG && !path_exists(path))
+				hotplug_readd(t);
 			else if (t->how == REMOVE_PCI && !path_exists(path))
 				write_text("/sys/bus/pci/rescan", "1");
 			else if (t->how == REMOVE_UNBIND) {

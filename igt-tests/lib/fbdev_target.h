@@ -6,7 +6,7 @@
  * A target is one device with fbdev emulation and one removal path: the
  * vunplug driver's debugfs unplug, a vkms device disabled through configfs,
  * or a PCI display device removed through sysfs, unbound from its driver or
- * hot-unplugged by QEMU. each_target() runs a test once per target, as a
+ * hot-unplugged by the machine. each_target() runs a test once per target, as a
  * dynamic subtest named <device>-<path>; vdev_add(), vdev_unplug() and
  * vdev_free() bring a device of a target up, make it go away and bring it
  * back, whatever the path. A failed subtest leaves nothing behind:
@@ -46,7 +46,7 @@ enum removal {
 	REMOVE_VKMS,		/* vkms configfs "enabled" 0; a new device after */
 	REMOVE_PCI,		/* PCI sysfs "remove", then a bus "rescan" */
 	REMOVE_UNBIND,		/* driver "unbind", then "bind" */
-	REMOVE_QEMU,		/* QEMU device_del (an ACPI eject), then device_add */
+	REMOVE_HOTPLUG,		/* the machine's hot-unplug (FBDEV_UNPLUG_HOTPLUG) */
 };
 
 struct target {
@@ -54,10 +54,6 @@ struct target {
 	enum removal how;
 	char bdf[16];		/* PCI paths: the device's address */
 	char driver[32];	/* PCI paths: its driver */
-	char qdev_id[64];	/* REMOVE_QEMU: QEMU's id of the device, ... */
-	char qdev_type[64];	/* ... its QEMU device type, ... */
-	char qdev_bus[64];	/* ... the bridge it is behind ("": root bus) */
-	char qpath[64];		/* ... and QEMU's path of its bus, "0000:00:" */
 };
 
 /* One device of a target and, once opened, its fbdev node and mapping. */
@@ -131,24 +127,14 @@ void fb_open(struct vdev *d);
 bool read_text(const char *path, char *buf, size_t size);
 bool path_exists(const char *path);
 int run_cmd(char *const argv[]);
-bool qmp_port(char *path, size_t size);
-bool qmp_line(char *out, size_t size, int timeout_ms);
-bool qmp_cmd(const char *members);
-bool qmp_open(void);
-const char *json_object_at(const char *json, const char *pos, const char **end);
-const char *json_member(const char *obj, const char *end, const char *name);
-bool qmp_pci_id(const char *pci, int bus, int slot, char *id, size_t size);
-bool qmp_slot_taken(const char *pci, const char *ramblocks, int bus, int slot,
-		    const char *qpath);
 void pci_path(const struct target *t, const char *file, char *out, size_t size);
 void pci_drm_parent(const char *bdf, char *out, size_t size);
 int pci_card(const char *bdf);
 bool pci_has_fb(const char *bdf);
 unsigned long sysfs_hex(const char *dir, const char *file);
-const char *qemu_device_name(unsigned long vendor, unsigned long device,
-			     unsigned long class);
+const char *display_device_name(unsigned long vendor, unsigned long device,
+				unsigned long class);
 bool pci_bridge_of(const char *bdf, char *bridge, size_t size);
-void qemu_dev_path(const char *bdf, char *out, size_t size);
 bool pci_slot_hotpluggable(const char *bdf);
 bool display_fbs_ready(void);
 void pci_bring_back(void);
@@ -162,7 +148,6 @@ void discover_pci_targets(void);
 void discover_targets(void);
 unsigned int target_iterations(const struct target *t);
 bool pci_card_ready(struct pci_wait *w);
-void qemu_device_readd(struct target *t);
 int pci_target_up(struct target *t);
 void vkms_make(struct vdev *d);
 int vkms_enable(struct vdev *d, const char *value);
@@ -177,7 +162,6 @@ int write_unplug(int debugfs);
 bool path_gone(const char *path);
 void assert_nodes_gone(struct vdev *d);
 bool gone(struct gone_wait *w);
-void qemu_device_del(struct target *t);
 void vdev_unplug(struct vdev *d);
 void vdev_free(struct vdev *d);
 void vdev_release(struct vdev *d);
@@ -207,6 +191,9 @@ void kmemleak_assert_clean(unsigned int cycles);
 int subtest_begin(void);
 void each_target(void (*test)(struct target *t), unsigned int needs);
 struct target *vunplug_target(void);
+bool hotplug_available(void);
+void hotplug_readd(struct target *t);
+void hotplug_del(struct target *t);
 void fbdev_target_init(void);
 
 #endif /* FBDEV_TARGET_H */
