@@ -160,6 +160,13 @@ tcg) cpu="-accel tcg,thread=multi -cpu max" ;;
 *) die "BENCH_ACCEL must be kvm, 'kvm CPU-MODEL' or tcg (got '$accel')" ;;
 esac
 
+# SeaBIOS sets the VESA mode of vga= on the VGA device (for simpledrm and
+# aperture-handover); without one, the kernel's real-mode setup waits
+# about 30 s under TCG for a video BIOS that is not there.
+case " $BENCH_DISPLAYS " in
+*" -device VGA,"*) vga_mode=" vga=0x311" ;;
+*) vga_mode="" ;;
+esac
 say "boot ($tag): $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
 t0=$(date +%s)
 t0_ms=$(now)
@@ -167,7 +174,7 @@ t0_ms=$(now)
 qemu-system-x86_64 $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0 vga=0x311 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
+	-append "console=ttyS0${vga_mode} root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
