@@ -4,16 +4,12 @@
  * fbdev_target.h.
  */
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +18,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,22 +420,6 @@ const char *display_device_name(unsigned long vendor, unsigned long device,
 		    names[i].class == class >> 8)
 			return names[i].name;
 	return NULL;
-}
-
-/* The PCI bridge that @bdf is behind; false on a root bus. */
-bool pci_bridge_of(const char *bdf, char *bridge, size_t size)
-{
-	char path[PATH_MAX], real[PATH_MAX], *parent;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
-	if (!realpath(path, real) || !(parent = strrchr(real, '/')))
-		return false;
-	*parent = '\0';
-	parent = strrchr(real, '/');
-	if (!parent || !strncmp(parent + 1, "pci", 3))
-		return false;	/* /sys/devices/pci<domain>:<bus> */
-	snprintf(bridge, size, "%s", parent + 1);
-	return true;
 }
 
 /* Whether ACPI hotplug (acpiphp) manages the slot of @bdf. */
@@ -1476,7 +1455,6 @@ struct target *vunplug_target(void)
 	igt_require_f(false, "no vunplug device: the vunplug module did not load\n");
 	return NULL;
 }
-
 
 /* Once per test, in its first fixture. */
 void fbdev_target_init(void)

@@ -134,7 +134,6 @@ bool pci_has_fb(const char *bdf);
 unsigned long sysfs_hex(const char *dir, const char *file);
 const char *display_device_name(unsigned long vendor, unsigned long device,
 				unsigned long class);
-bool pci_bridge_of(const char *bdf, char *bridge, size_t size);
 bool pci_slot_hotpluggable(const char *bdf);
 bool display_fbs_ready(void);
 void pci_bring_back(void);
