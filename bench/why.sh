@@ -30,9 +30,12 @@ for v in "$@"; do
 		jq -r --arg t "$first" '.tests[$t] // empty | .err // empty' "$run/results.json" |
 			sed '/^\*\*\*\* DEBUG/,/^\*\*\*\*  END/d' | grep -E 'CRITICAL|Test requirement not met' | head -n 4 | cut -c1-200 |
 			sed 's/^/    its output: /'
-		jq -r --arg t "$first" '.tests[$t] // empty | .dmesg // empty' "$run/results.json" |
-			grep -F -f "$pats" |
+		jq -r --arg t "$first" '.tests[$t] // empty | .dmesg // empty' "$run/results.json" >"$pats.dmesg"
+		# a kernel report, else the first line that igt_runner's dmesg
+		# check counts (a warning or worse: Warn on a passing subtest)
+		{ grep -F -f "$pats" "$pats.dmesg" || grep -E '^<[0-4]>' "$pats.dmesg" || true; } |
 			head -n 1 | cut -c1-160 | sed 's/^/    its kernel report: /'
+		rm -f "$pats.dmesg"
 	fi
 	[ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
 	[ -f "$run/hang.txt" ] && sed 's/^/    /' "$run/hang.txt"
