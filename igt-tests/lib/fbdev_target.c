@@ -552,13 +552,12 @@ bool target_wanted(const char *name)
 	return globs_want(getenv("FBDEV_UNPLUG_TARGETS"), name);
 }
 
-struct target *target_push(const char *device, const char *path,
-			   enum removal how)
+struct target *target_push(const char *device, enum removal how)
 {
 	struct target *t;
 	char name[64];
 
-	snprintf(name, sizeof(name), "%s-%s", device, path);
+	snprintf(name, sizeof(name), "%s-%s", device, removal_paths[how].name);
 	if (ntargets == MAX_TARGETS || !target_wanted(name) ||
 	    !globs_want(getenv("FBDEV_UNPLUG_SHARD"), name))
 		return NULL;
@@ -620,8 +619,7 @@ void discover_pci_targets(void)
 		for (int how = REMOVE_PCI; how <= REMOVE_HOTPLUG; how++) {
 			if (how == REMOVE_HOTPLUG && (!hotplug || !pci_slot_hotpluggable(bdf)))
 				continue;
-			t = target_push(name, how == REMOVE_PCI ? "remove" :
-					how == REMOVE_UNBIND ? "unbind" : "device-del", how);
+			t = target_push(name, how);
 			if (!t)
 				continue;
 			snprintf(t->bdf, sizeof(t->bdf), "%.15s", bdf);
@@ -647,10 +645,10 @@ void discover_targets(void)
 		return;
 	done = true;
 	if (vunplug_available())
-		target_push("vunplug", "debugfs", REMOVE_VUNPLUG);
+		target_push("vunplug", REMOVE_VUNPLUG);
 	/* loading vkms costs a second or two under TCG: only when wanted */
 	if (target_wanted("vkms-configfs") && vkms_available())
-		target_push("vkms", "configfs", REMOVE_VKMS);
+		target_push("vkms", REMOVE_VKMS);
 	pci_bring_back();
 	discover_pci_targets();
 	for (int i = 0; i < ntargets; i++)
@@ -720,10 +718,13 @@ void hotplug_readd(struct target *t)
 			snprintf(targets[i].bdf, sizeof(targets[i].bdf), "%s", bdf);
 }
 
-/* Brings a PCI target's device back (if gone) and waits for its fb. */
-int pci_target_up(struct target *t)
+/*
+ * Starts bringing a PCI target's device back, if it is gone from the bus
+ * (rescan, or the machine's hot-plug) or there without its driver (bind):
+ * 0 or -errno of the sysfs write.
+ */
+int pci_target_up_start(struct target *t)
 {
-	struct pci_wait w = { .bdf = t->bdf };
 	char path[PATH_MAX];
 	int ret = 0;
 
@@ -740,6 +741,15 @@ int pci_target_up(struct target *t)
 			ret = write_text(path, t->bdf);
 		}
 	}
+	return ret;
+}
+
+/* Brings a PCI target's device back (if gone) and waits for its fb. */
+int pci_target_up(struct target *t)
+{
+	struct pci_wait w;
+	int ret = pci_target_up_start(t);
+
 	igt_assert_f(ret == 0, "bringing %s back failed: %s\n", t->bdf, strerror(-ret));
 	w.bdf = t->bdf;
 	igt_assert_f(igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
@@ -881,22 +891,7 @@ struct vdev *vdev_add(struct target *t)
 	d->fb_fd = -1;
 	d->debugfs = -1;
 	track(d, true);
-
-	switch (t->how) {
-	case REMOVE_VUNPLUG:
-		vunplug_add(d);
-		break;
-	case REMOVE_VKMS:
-		vkms_make(d);
-		igt_assert_f(vkms_card(&lookup, d->vkms),
-			     "vkms device %s: no /sys/devices/faux/%s/drm/card*\n",
-			     d->vkms, d->vkms);
-		d->card = lookup.card;
-		break;
-	default:
-		d->card = pci_target_up(t);
-		break;
-	}
+	removal_paths[t->how].add(d);
 
 	lookup.card = d->card;
 	igt_assert_f(igt_wait(fb_appeared(&lookup), 2000, 5),
@@ -987,46 +982,126 @@ void hotplug_del(struct target *t)
 		     w.path, PCI_TIMEOUT_MS / 1000, argv[0]);
 }
 
+/* --- the removal paths ----------------------------------------------------- */
+
+static void vunplug_unplug(struct vdev *d)
+{
+	int ret = write_unplug(d->debugfs);
+
+	igt_assert_f(ret == 0, "writing 1 to card%d's unplug failed: %s\n",
+		     d->card, strerror(-ret));
+	d->unplugged = true;
+	ret = control_write("sync");
+	igt_assert_f(ret == 0, "writing \"sync\" to %s failed: %s\n",
+		     control_path(), strerror(-ret));
+	igt_assert_f(!control_lists_id(d->id),
+		     "vunplug.%d is still listed in %s after unplug + sync\n",
+		     d->id, control_path());
+}
+
+static void vunplug_restore(struct vdev *d)
+{
+	if (!d->unplugged && d->debugfs >= 0 && write_unplug(d->debugfs) == 0)
+		control_write("sync");
+}
+
+static void vkms_add(struct vdev *d)
+{
+	struct fb_lookup lookup;
+
+	vkms_make(d);
+	igt_assert_f(vkms_card(&lookup, d->vkms),
+		     "vkms device %s: no /sys/devices/faux/%s/drm/card*\n",
+		     d->vkms, d->vkms);
+	d->card = lookup.card;
+}
+
+static void vkms_unplug(struct vdev *d)
+{
+	int ret = vkms_enable(d, "0");
+
+	igt_assert_f(ret == 0, "writing 0 to %s/%s/enabled failed: %s\n",
+		     VKMS_CONFIGFS, d->vkms, strerror(-ret));
+}
+
+static void vkms_restore(struct vdev *d)
+{
+	if (!d->vkms[0])
+		return;
+	if (!d->unplugged)
+		vkms_enable(d, "0");
+	vkms_rmdir(d);
+}
+
+static void pci_add(struct vdev *d)
+{
+	d->card = pci_target_up(d->t);
+}
+
+static void pci_remove(struct vdev *d)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	pci_path(d->t, "remove", path, sizeof(path));
+	ret = write_text(path, "1");
+	igt_assert_f(ret == 0, "writing 1 to %s failed: %s\n", path, strerror(-ret));
+}
+
+static void pci_unbind(struct vdev *d)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	pci_path(d->t, "driver/unbind", path, sizeof(path));
+	ret = write_text(path, d->t->bdf);
+	igt_assert_f(ret == 0, "writing %s to %s failed: %s\n", d->t->bdf, path,
+		     strerror(-ret));
+}
+
+static void pci_hotplug_del(struct vdev *d)
+{
+	hotplug_del(d->t);
+}
+
+/*
+ * Brings the PCI device of @d back, whatever took it (pci_target_up()
+ * knows: gone from the bus, or there without a driver), and aborts the
+ * test when it does not come back: every later subtest would run
+ * without it.
+ */
+static void pci_restore(struct vdev *d)
+{
+	struct pci_wait w = { .bdf = d->t->bdf };
+
+	if (!d->unplugged)
+		return;
+	pci_target_up_start(d->t);	/* a failed write shows as no device */
+	w.bdf = d->t->bdf;
+	igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
+		       "%s did not come back with a card and an fb: every later subtest would run without it\n",
+		       d->t->bdf);
+}
+
+/*
+ * The ways a device goes away, indexed by enum removal: how a device of a
+ * target is brought up (sets card), made to go away (asserts that it
+ * did), and, best effort, after a subtest that passed or failed, how
+ * what the subtest took is given back. A new path is one more row, its
+ * three functions, and where targets are found, a target_push().
+ */
+const struct removal_path removal_paths[] = {
+	[REMOVE_VUNPLUG] = { "debugfs", vunplug_add, vunplug_unplug, vunplug_restore },
+	[REMOVE_VKMS] = { "configfs", vkms_add, vkms_unplug, vkms_restore },
+	[REMOVE_PCI] = { "remove", pci_add, pci_remove, pci_restore },
+	[REMOVE_UNBIND] = { "unbind", pci_add, pci_unbind, pci_restore },
+	[REMOVE_HOTPLUG] = { "device-del", pci_add, pci_hotplug_del, pci_restore },
+};
+
 /* Removes the device the way its target says, and checks its nodes went. */
 void vdev_unplug(struct vdev *d)
 {
-	struct target *t = d->t;
-	char path[PATH_MAX];
-	int ret = 0;
-
-	switch (t->how) {
-	case REMOVE_VUNPLUG:
-		ret = write_unplug(d->debugfs);
-		igt_assert_f(ret == 0, "writing 1 to card%d's unplug failed: %s\n",
-			     d->card, strerror(-ret));
-		d->unplugged = true;
-		ret = control_write("sync");
-		igt_assert_f(ret == 0, "writing \"sync\" to %s failed: %s\n",
-			     control_path(), strerror(-ret));
-		igt_assert_f(!control_lists_id(d->id),
-			     "vunplug.%d is still listed in %s after unplug + sync\n",
-			     d->id, control_path());
-		break;
-	case REMOVE_VKMS:
-		ret = vkms_enable(d, "0");
-		igt_assert_f(ret == 0, "writing 0 to %s/%s/enabled failed: %s\n",
-			     VKMS_CONFIGFS, d->vkms, strerror(-ret));
-		break;
-	case REMOVE_PCI:
-		pci_path(t, "remove", path, sizeof(path));
-		ret = write_text(path, "1");
-		igt_assert_f(ret == 0, "writing 1 to %s failed: %s\n", path, strerror(-ret));
-		break;
-	case REMOVE_UNBIND:
-		pci_path(t, "driver/unbind", path, sizeof(path));
-		ret = write_text(path, t->bdf);
-		igt_assert_f(ret == 0, "writing %s to %s failed: %s\n", t->bdf, path,
-			     strerror(-ret));
-		break;
-	case REMOVE_HOTPLUG:
-		hotplug_del(t);
-		break;
-	}
+	removal_paths[d->t->how].unplug(d);
 	d->unplugged = true;
 	assert_nodes_gone(d);
 }
@@ -1038,46 +1113,11 @@ void vdev_unplug(struct vdev *d)
  */
 void vdev_free(struct vdev *d)
 {
-	struct target *t = d->t;
-
 	if (d->map)
 		munmap(d->map, d->map_len);
 	if (d->fb_fd >= 0)
 		close(d->fb_fd);
-	switch (t->how) {
-	case REMOVE_VUNPLUG:
-		if (!d->unplugged && d->debugfs >= 0 && write_unplug(d->debugfs) == 0)
-			control_write("sync");
-		break;
-	case REMOVE_VKMS:
-		if (d->vkms[0]) {
-			if (!d->unplugged)
-				vkms_enable(d, "0");
-			vkms_rmdir(d);
-		}
-		break;
-	default:
-		if (d->unplugged) {
-			struct pci_wait w = { .bdf = t->bdf };
-			char path[PATH_MAX];
-
-			pci_path(t, "", path, sizeof(path));
-			if (t->how == REMOVE_HOTPLUG && !path_exists(path))
-				hotplug_readd(t);
-			else if (t->how == REMOVE_PCI && !path_exists(path))
-				write_text("/sys/bus/pci/rescan", "1");
-			else if (t->how == REMOVE_UNBIND) {
-				snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
-					 t->driver);
-				write_text(path, t->bdf);
-			}
-			w.bdf = t->bdf;
-			igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
-				       "%s did not come back with a card and an fb: every later subtest would run without it\n",
-				       t->bdf);
-		}
-		break;
-	}
+	removal_paths[d->t->how].restore(d);
 	if (d->debugfs >= 0)
 		close(d->debugfs);
 	track(d, false);

@@ -73,6 +73,16 @@ struct vdev {
 	bool unplugged;
 };
 
+/* A way for a device to go away: see removal_paths[] in fbdev_target.c. */
+struct removal_path {
+	const char *name;		/* the <path> of a target's <device>-<path> */
+	void (*add)(struct vdev *d);	/* a device up, its card in d->card */
+	void (*unplug)(struct vdev *d);	/* it goes away (asserted) */
+	void (*restore)(struct vdev *d);	/* what the subtest took, back */
+};
+
+extern const struct removal_path removal_paths[];
+
 struct scanout {
 	uint32_t checksum;
 	unsigned long long updates, damage_rects;
@@ -139,14 +149,14 @@ bool display_fbs_ready(void);
 void pci_bring_back(void);
 bool globs_want(const char *env, const char *name);
 bool target_wanted(const char *name);
-struct target *target_push(const char *device, const char *path,
-			   enum removal how);
+struct target *target_push(const char *device, enum removal how);
 bool vunplug_available(void);
 bool vkms_available(void);
 void discover_pci_targets(void);
 void discover_targets(void);
 unsigned int target_iterations(const struct target *t);
 bool pci_card_ready(struct pci_wait *w);
+int pci_target_up_start(struct target *t);
 int pci_target_up(struct target *t);
 void vkms_make(struct vdev *d);
 int vkms_enable(struct vdev *d, const char *value);
