@@ -23,6 +23,7 @@
 #include "igt_kmod.h"
 #endif
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -201,7 +202,7 @@ int subtest_begin(void);
 void each_target(void (*test)(struct target *t), unsigned int needs);
 struct target *vunplug_target(void);
 bool hotplug_available(void);
-void hotplug_readd(struct target *t);
+int hotplug_readd(struct target *t);
 void hotplug_del(struct target *t);
 void fbdev_target_init(void);
 
