@@ -47,9 +47,12 @@ stamp "modules loaded ($BENCH_MODULES)"
 # the first test has finished. The hang leaves a task blocked in the
 # kernel (LKDTM's HUNG_TASK: D state for good, as in a deadlock) and
 # every process stopped; the hung-task detector keeps the console busy.
-if [ -n "${BENCH_FAULT:-}" ]; then
+# The fault comes once a subtest of the second execution has started (its
+# journal names it), and only in the first boot of a run (run-vm.sh
+# resumes the run in a second boot).
+if [ -n "${BENCH_FAULT:-}" ] && [ "${BENCH_BOOT:-1}" -eq 1 ]; then
 	(
-		while [ ! -d "$job/results/igt/1" ]; do sleep 1; done
+		while [ ! -s "$job/results/igt/1/journal.txt" ]; do sleep 1; done
 		echo "bench: injecting fault: $BENCH_FAULT"
 		case $BENCH_FAULT in
 		panic) echo c >/proc/sysrq-trigger ;;

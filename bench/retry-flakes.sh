@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # drm-ci's flakes: the tests of a run whose result differs from the
 # expectation and that tests/VARIANT-flakes.txt lists are run once more,
-# in one more boot, into $BENCH_OUT/VARIANT-retry/. summary.sh then counts
-# such a test as expected only if the retry gives the expectation, and
-# reports it as a Flake. Nothing to retry: nothing is booted.
+# in one more boot, into $BENCH_OUT/VARIANT-retry/. So is a test that the
+# guest hung or crashed in (Incomplete; run-vm.sh resumed the run after
+# it): rare hangs that nothing here explains yet (docs/limitations.md)
+# cost one retry, not the run. summary.sh then counts such a test as
+# expected only if the retry gives the expectation, and reports it as a
+# Flake, with the hang report. Nothing to retry: nothing is booted.
 # Usage: retry-flakes.sh VARIANT GUEST_ROOT EXPECTATIONS
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -14,12 +17,13 @@ guest=$2
 expect=$3
 run=$BENCH_OUT/$variant
 rm -rf "$BENCH_OUT/$variant-retry"
-[ -f "$run/results.json" ] && [ -n "$(flake_patterns "$variant")" ] || exit 0
+[ -f "$run/results.json" ] || exit 0
 list=$BENCH_OUT/.retry-$variant
 : >"$list"
 for t in $(jq -r '.tests | keys[]' "$run/results.json"); do
-	if [ "$(result_of "$run/results.json" "$t")" != "$(expected_of "$t" "$expect")" ] &&
-	   is_flake "$variant" "$t"; then
+	r=$(result_of "$run/results.json" "$t")
+	if [ "$r" != "$(expected_of "$t" "$expect")" ] &&
+	   { is_flake "$variant" "$t" || is_vm_casualty "$variant" "$r"; }; then
 		# a dynamic subtest (igt@bin@subtest@target) is run through
 		# its subtest, which runs the same targets as the first run
 		printf '%s\n' "$t" | cut -d@ -f1-3 >>"$list"

@@ -64,78 +64,84 @@ release=$(cat "$tree/o/.bench-release")
 
 # BENCH_RUN names the results directory (default: the variant).
 run=$BENCH_OUT/${BENCH_RUN:-$variant}
-rm -rf "$run"
-mkdir -p "$run/job/results"
-skip_patterns "$variant" >"$run/job/skips"
-grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || true; } \
-	>"$run/job/testlist"
-[ -s "$run/job/testlist" ] || die "no igt@ entries to run in $TESTLIST"
-nskip=0
-[ ! -s "$run/job/skips" ] ||
-	nskip=$(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips" || true)
-[ "$nskip" -eq 0 ] ||
-	say "boot ($tag): not running $nskip test(s) that tests/$variant-skips.txt matches"
-# igt_runner stops the run at the first taint or lockdep report on our
-# kernel. Stock 7.2 never stops: its reports are expected (the KASAN of
-# evicted-node-writes, the WARNs that patches 10 and 11 fix), and each
-# subtest that sees one fails on it. (Stopping at lockdep did not work:
-# a KASAN report turns lockdep off, and whether igt_runner noticed that
-# during the last subtest or after it made its result Abort or Fail.)
-if [ -n "${BENCH_ABORT+set}" ]; then
-	abort=$BENCH_ABORT
-elif [ "$variant" = stock ]; then
-	abort=
-else
-	abort=taint,lockdep
-fi
-cat >"$run/job/job.env" <<ENV
-BENCH_NAME='$variant-$release'
-BENCH_MODULES='$BENCH_MODULES'
-BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
-BENCH_RUNNER_TIMEOUT='$(( BENCH_TIMEOUT * 3 / 4 ))'
-BENCH_FAULT='${BENCH_FAULT:-}'
-BENCH_ABORT='$abort'
-ENV
-# FBDEV_UNPLUG_* for the test, single-quoted for the guest's shell.
-env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
-	printf "export %s='%s'\n" "${kv%%=*}" \
-		"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
-done >>"$run/job/job.env"
-# (only when they changed: another guest may be booting from them)
-cmp -s "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init" ||
-	install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
-cmp -s "$BENCH_TOP/bench/guest/core-hotunplug.sh" "$guest/opt/vunplug-bench/core-hotunplug" ||
-	install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
-		"$guest/opt/vunplug-bench/core-hotunplug"
+# BENCH_BOOT: the boot of this run (run-vm.sh boots once more to resume
+# a run whose guest hung or crashed, see below); a later boot keeps the job
+# and what the earlier ones wrote.
+boot=${BENCH_BOOT:-1}
+if [ "$boot" -eq 1 ]; then
+	rm -rf "$run"
+	mkdir -p "$run/job/results"
+	skip_patterns "$variant" >"$run/job/skips"
+	grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || true; } \
+		>"$run/job/testlist"
+	[ -s "$run/job/testlist" ] || die "no igt@ entries to run in $TESTLIST"
+	nskip=0
+	[ ! -s "$run/job/skips" ] ||
+		nskip=$(grep -E '^igt@' "$TESTLIST" | grep -cEf "$run/job/skips" || true)
+	[ "$nskip" -eq 0 ] ||
+		say "boot ($tag): not running $nskip test(s) that tests/$variant-skips.txt matches"
+	# igt_runner stops the run at the first taint or lockdep report on our
+	# kernel. Stock 7.2 never stops: its reports are expected (the KASAN of
+	# evicted-node-writes, the WARNs that patches 10 and 11 fix), and each
+	# subtest that sees one fails on it. (Stopping at lockdep did not work:
+	# a KASAN report turns lockdep off, and whether igt_runner noticed that
+	# during the last subtest or after it made its result Abort or Fail.)
+	if [ -n "${BENCH_ABORT+set}" ]; then
+		abort=$BENCH_ABORT
+	elif [ "$variant" = stock ]; then
+		abort=
+	else
+		abort=taint,lockdep
+	fi
+	cat >"$run/job/job.env" <<-ENV
+	BENCH_NAME='$variant-$release'
+	BENCH_MODULES='$BENCH_MODULES'
+	BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
+	BENCH_RUNNER_TIMEOUT='$(( BENCH_TIMEOUT * 3 / 4 ))'
+	BENCH_FAULT='${BENCH_FAULT:-}'
+	BENCH_ABORT='$abort'
+	ENV
+	# FBDEV_UNPLUG_* for the test, single-quoted for the guest's shell.
+	env | grep -E '^FBDEV_UNPLUG_[A-Z_]+=' | while IFS= read -r kv; do
+		printf "export %s='%s'\n" "${kv%%=*}" \
+			"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
+	done >>"$run/job/job.env"
+	# (only when they changed: another guest may be booting from them)
+	cmp -s "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init" ||
+		install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
+	cmp -s "$BENCH_TOP/bench/guest/core-hotunplug.sh" "$guest/opt/vunplug-bench/core-hotunplug" ||
+		install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
+			"$guest/opt/vunplug-bench/core-hotunplug"
 
-# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
-# the binaries of the test list, ours first, then IGT's;
-# core_hotunplug_<device> runs IGT's core_hotunplug on one device.
-mkdir -p "$run/job/testroot"
-bins=$(sed -n 's/^igt@\([^@]*\).*/\1/p' "$run/job/testlist" | sort -u)
-for b in $bins; do
-	case $b in
-	core_hotunplug_*) ln -s /opt/vunplug-bench/core-hotunplug "$run/job/testroot/$b" ;;
-	*)
-		for d in /opt/vunplug-bench/bin /usr/libexec/igt-gpu-tools; do
-			if [ -x "$guest$d/$b" ]; then
-				ln -s "$d/$b" "$run/job/testroot/$b"
-				break
-			fi
-		done
-		[ -L "$run/job/testroot/$b" ] ||
-			die "test binary $b of $TESTLIST is neither in igt-tests/ nor in the guest's IGT"
-		;;
-	esac
-done
-{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
-# The shared libraries that igt_runner and these binaries load: the guest
-# copies them into RAM before the first test.
-ramlibs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
-	$(readlink "$run/job/testroot"/*); do
-	chroot "$guest" ldd "$b" 2>/dev/null || true	# scripts have none
-done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')
-echo "BENCH_RAMLIBS='$ramlibs'" >>"$run/job/job.env"
+	# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
+	# the binaries of the test list, ours first, then IGT's;
+	# core_hotunplug_<device> runs IGT's core_hotunplug on one device.
+	mkdir -p "$run/job/testroot"
+	bins=$(sed -n 's/^igt@\([^@]*\).*/\1/p' "$run/job/testlist" | sort -u)
+	for b in $bins; do
+		case $b in
+		core_hotunplug_*) ln -s /opt/vunplug-bench/core-hotunplug "$run/job/testroot/$b" ;;
+		*)
+			for d in /opt/vunplug-bench/bin /usr/libexec/igt-gpu-tools; do
+				if [ -x "$guest$d/$b" ]; then
+					ln -s "$d/$b" "$run/job/testroot/$b"
+					break
+				fi
+			done
+			[ -L "$run/job/testroot/$b" ] ||
+				die "test binary $b of $TESTLIST is neither in igt-tests/ nor in the guest's IGT"
+			;;
+		esac
+	done
+	{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
+	# The shared libraries that igt_runner and these binaries load: the guest
+	# copies them into RAM before the first test.
+	ramlibs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
+		$(readlink "$run/job/testroot"/*); do
+		chroot "$guest" ldd "$b" 2>/dev/null || true	# scripts have none
+	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')
+	echo "BENCH_RAMLIBS='$ramlibs'" >>"$run/job/job.env"
+fi
 
 # QEMU's monitor for the guest: a virtio-serial port whose chardev
 # connects to QEMU's own QMP socket (real hot-unplug, device_del, from
@@ -238,8 +244,20 @@ hang_report() {
 		if [ "$after" -gt "$before" ]; then
 			printf 'after an NMI, the guest printed %s lines (console.log from line %s)\n' \
 				$((after - before)) $((before + 1))
-			tail -n +"$((before + 1))" "$run/console.log" |
-				sed -n 's/.*\(task:[^ ]*\) *\(state:[A-Z]\).*/blocked: \1 \2/p' | sort -u | head -n 8
+			# each CPU's task and where it ran, then each blocked task
+			# with the innermost frames of its stack below schedule()
+			tail -n +"$((before + 1))" "$run/console.log" | tr -d '\r' |
+				sed 's/^\[ *[0-9.]*\] *//' | awk '
+				/^NMI backtrace for cpu / { cpu = $NF; next }
+				cpu != "" && /^CPU: / { for (i = 1; i < NF; i++) if ($i == "Comm:") comm = $(i + 1); next }
+				cpu != "" && /^RIP: / { r = $2; sub(/^[0-9]+:/, "", r); printf "cpu %s: %s in %s\n", cpu, comm, r; cpu = ""; next }
+				/^task:[^ ]+ +state:D/ { n++; if (n > 4) { t = ""; next } t = $1 " " $2; f = ""; k = 0; next }
+				t != "" && /^(<\/TASK>|task:)/ { printf "blocked: %s:%s\n", t, f; t = ""; next }
+				t != "" && /\+0x/ && k < 6 {
+					fn = $1; sub(/\+.*/, "", fn); if (fn == "?") next
+					if (fn ~ /^(__schedule|schedule|schedule_timeout|schedule_preempt_disabled|io_schedule)$/) next
+					f = f " " fn; k++ }
+				END { if (n > 4) printf "blocked: %d more tasks in D state\n", n - 4 }'
 		else
 			echo "after an NMI, the guest printed nothing"
 		fi
@@ -308,6 +326,7 @@ rm -f "$hmp.in" "$hmp.out"
 elapsed=$(( $(date +%s) - t0 ))
 printf '%s\n' "$elapsed" >"$run/vm-seconds"
 name=${BENCH_RUN:-$variant}
+[ "$boot" -eq 1 ] || name="$name, boot $boot"
 if [ -n "$t_first" ]; then
 	phase "boot to first test ($name)" "$t0_ms" "$t_first"
 	phase "tests ($name)" "$t_first"
@@ -353,13 +372,75 @@ else
 	earlyboot) why="crashed in early boot, before its init, twice" ;;
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
-	printf '%s\n' "$why" >"$run/vm-failure"
+	if [ "$boot" -gt 1 ] && [ -f "$run/vm-failure" ]; then
+		printf '%s; boot %s: %s\n' "$(head -n 1 "$run/vm-failure")" "$boot" "$why" >"$run/vm-failure.new"
+		mv "$run/vm-failure.new" "$run/vm-failure"
+	else
+		printf '%s\n' "$why" >"$run/vm-failure"
+	fi
 	say "boot ($tag): the guest $why; last console lines:"
 	# a hung guest's last lines before the NMI's dump, then the dump's gist
 	sed -n "1,${lines_hung:-\$}p" "$run/console.log" 2>/dev/null | tail -n 40 |
 		sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }console: /"
 	[ -f "$run/hang.txt" ] && sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }hang: /" "$run/hang.txt"
 	[ -s "$run/qemu.log" ] && sed "s/^/    ${BENCH_TAG:+$BENCH_TAG }qemu: /" "$run/qemu.log"
+fi
+
+# A guest that hung or crashed in the middle of the list: one more boot
+# runs the tests that have no result yet, so that one hang costs the test
+# it hung in (Incomplete), not the rest of the list. (Not igt_resume: it
+# drops the rest of an execution whose first subtest never finished.)
+# BENCH_RESUMES boots may follow (default 1; 0: none). Boot N's console,
+# hang report, QEMU log and results stay as bootN.*; at the end,
+# results.json, console.log and hang.txt gather every boot's.
+if [ "$status" != earlyboot ] && [ -f "$run/vm-failure" ] && [ -f "$run/results.json" ] &&
+   [ "$boot" -le "${BENCH_RESUMES:-1}" ]; then
+	[ -f "$run/job/testlist.all" ] || cp "$run/job/testlist" "$run/job/testlist.all"
+	jq -r --rawfile list "$run/job/testlist" '(.tests | keys) as $k |
+		$list | split("\n")[] | select(length > 0) | . as $t |
+		select($k | any(. == $t or startswith($t + "@")) | not)' \
+		"$run/results.json" >"$run/job/testlist.left"
+	if [ -s "$run/job/testlist.left" ]; then
+		for f in console.log hang.txt qemu.log results.json; do
+			[ ! -f "$run/$f" ] || mv "$run/$f" "$run/boot$boot.$f"
+		done
+		mv "$igt" "$run/job/results/igt.boot$boot"
+		mv "$run/job/testlist.left" "$run/job/testlist"
+		echo "BENCH_BOOT=$((boot + 1))" >>"$run/job/job.env"
+		say "boot ($tag): booting once more for the $(wc -l <"$run/job/testlist") test(s) of the list that have no result (boot $boot's console: $run/boot$boot.console.log)"
+		BENCH_BOOT=$((boot + 1)) exec sh "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+	fi
+	rm -f "$run/job/testlist.left"
+fi
+if [ "$boot" -gt 1 ]; then
+	mv "$run/job/testlist.all" "$run/job/testlist"
+	i=1
+	while [ $i -lt "$boot" ]; do
+		printf '==== boot %s of %s ====\n' "$i" "$boot"
+		cat "$run/boot$i.console.log" 2>/dev/null || true
+		i=$((i + 1))
+	done >"$run/console.all"
+	printf '==== boot %s of %s ====\n' "$boot" "$boot" >>"$run/console.all"
+	cat "$run/console.log" >>"$run/console.all" 2>/dev/null || true
+	mv "$run/console.all" "$run/console.log"
+	i=1
+	while [ $i -le "$boot" ]; do
+		f=$run/boot$i.hang.txt
+		[ "$i" -lt "$boot" ] || f=$run/hang.txt
+		[ ! -f "$f" ] || sed "s/^/boot $i: /" "$f"
+		i=$((i + 1))
+	done >"$run/hang.all"
+	if [ -s "$run/hang.all" ]; then mv "$run/hang.all" "$run/hang.txt"; else rm -f "$run/hang.all"; fi
+	# every boot's results, the last boot's run attributes
+	# shellcheck disable=SC2046
+	jq -s '.[-1] + { tests: (map(.tests) | add) } | del(.totals)' \
+		$(i=1; while [ $i -lt "$boot" ]; do echo "$run/boot$i.results.json"; i=$((i + 1)); done) \
+		$( [ ! -f "$run/results.json" ] || echo "$run/results.json") >"$run/results.all" &&
+		mv "$run/results.all" "$run/results.json"
+	grep -q 'the list went on in boot' "$run/vm-failure" ||
+		printf '%s (boot 1 of %s; the list went on in boot 2 without the test it was in)\n' \
+			"$(head -n 1 "$run/vm-failure")" "$boot" >"$run/vm-failure.new"
+	[ ! -f "$run/vm-failure.new" ] || mv "$run/vm-failure.new" "$run/vm-failure"
 fi
 [ -f "$run/results.json" ] || say "boot ($tag): no results were written"
 exit 0

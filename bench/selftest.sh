@@ -14,8 +14,9 @@ guest=$("$BENCH_TOP/bench/build-guest.sh")
 "$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
 ok=0
 bad=0
-# SELFTEST_CASES picks some of: merge panic hang reports (default: all).
-cases=${SELFTEST_CASES:-merge panic hang reports}
+# SELFTEST_CASES picks some of: merge panic hang resume reports (default:
+# all).
+cases=${SELFTEST_CASES:-merge panic hang resume reports}
 
 # The merge of two guests' results (run-vms.sh, no boot): guest 1
 # crashed after passing everything, guest 2 hung after failing one
@@ -67,12 +68,12 @@ case " $cases " in
 esac
 
 for fault in $cases; do
-	[ "$fault" != reports ] && [ "$fault" != merge ] || continue
+	case $fault in panic | hang) ;; *) continue ;; esac
 	out=$BENCH_OUT/selftest-$fault
 	say "selftest: guest that will $fault after the first test"
 	t0=$(date +%s)
 	BENCH_OUT=$out BENCH_FAULT=$fault BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-480} \
-		BENCH_SILENCE=${SELFTEST_SILENCE:-60} \
+		BENCH_SILENCE=${SELFTEST_SILENCE:-60} BENCH_RESUMES=0 \
 		"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	BENCH_OUT=$out "$BENCH_TOP/bench/summary.sh" fixed /dev/null || true
 	# A hang must also be diagnosed: QEMU's monitor answered, and on the
@@ -96,6 +97,34 @@ for fault in $cases; do
 		bad=$((bad + 1))
 	fi
 done
+
+# Going on after a crash: a guest that panics in the second execution of
+# the quick list; one more boot must run the tests that have no result,
+# so that every listed test has one, the crashed one Incomplete.
+case " $cases " in
+*" resume "*)
+	out=$BENCH_OUT/selftest-resume
+	say "selftest: a guest that panics in the middle of the list, then a boot that resumes the run"
+	BENCH_OUT=$out BENCH_FAULT=panic BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-480} \
+		BENCH_DISPLAYS='' FBDEV_UNPLUG_TARGETS=vunplug-debugfs BENCH_PARTIAL_TARGETS=1 \
+		TESTLIST=$BENCH_TOP/tests/testlist-quick.txt \
+		"$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
+	# (the binary's subtest order decides which test the panic hits)
+	got=$(jq -r --rawfile list "$BENCH_TOP/tests/testlist-quick.txt" '[$list | split("\n")[] |
+		select(startswith("igt@"))] as $l | [.tests | to_entries[] |
+		select(.key as $k | $l | index($k)) | .value.result] |
+		group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$out/fixed/results.json" 2>/dev/null)
+	want="incomplete 1, pass $(( $(grep -c '^igt@' "$BENCH_TOP/tests/testlist-quick.txt") - 1 ))"
+	if grep -q '^crashed: .*the list went on in boot 2' "$out/fixed/vm-failure" 2>/dev/null &&
+	   [ -f "$out/fixed/boot1.console.log" ] && [ "$got" = "$want" ]; then
+		say "selftest: resume: one test Incomplete, the rest of the list ran in boot 2: ok"
+		ok=$((ok + 1))
+	else
+		say "selftest: resume: $(cat "$out/fixed/vm-failure" 2>/dev/null || echo no failure recorded); listed tests: ${got:-none} (want $want)"
+		bad=$((bad + 1))
+	fi
+	;;
+esac
 
 # Report attribution: three subtests that each provoke one kernel report
 # (LKDTM; two KASAN reports, so kasan_multi_shot is needed), then two that

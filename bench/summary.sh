@@ -71,13 +71,17 @@ while IFS= read -r t; do
 	[ "$t" = igt@runner@aborted ] && [ -z "$r" ] && [ -f "$json" ] && actual=Pass
 	want=$(expected_of "$t" "$expect")
 	mark=""
-	# A listed flake that differed is retried once (bench/retry-flakes.sh):
-	# it counts as expected only when the retry gives the expectation, and
-	# is reported as a Flake, never silently.
-	if [ "$actual" != "$want" ] && is_flake "$variant" "$t"; then
+	# A listed flake that differed, or a test the guest hung or crashed
+	# in, is retried once (bench/retry-flakes.sh): it counts as expected
+	# only when the retry gives the expectation, and is reported as a
+	# Flake, never silently.
+	if [ "$actual" != "$want" ] &&
+	   { is_flake "$variant" "$t" || is_vm_casualty "$variant" "$actual"; }; then
 		retry=$(result_of "$BENCH_OUT/$variant-retry/results.json" "$t")
+		why=""
+		is_vm_casualty "$variant" "$actual" && why=" (the guest hung or crashed in it)"
 		if [ "$retry" = "$want" ]; then
-			mark="  Flake: $actual, then $retry on retry"
+			mark="  Flake: $actual$why, then $retry on retry"
 			printf '%s %s %s\n' "$t" "$actual" "$retry" >>"$run/flakes.txt"
 			actual=$want
 		else
