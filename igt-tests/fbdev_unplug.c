@@ -160,7 +160,6 @@ IGT_TEST_DESCRIPTION("Check that fbdev deferred-I/O mappings and file "
 
 static void test_defio_flush(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	size_t middle;
 
@@ -173,12 +172,10 @@ static void test_defio_flush(struct target *t)
 	assert_write_reaches_scanout(d, middle, pagesz);
 
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_touch_after_unplug(struct target *t, bool write)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 
 	vdev_map(d);
@@ -186,7 +183,6 @@ static void test_touch_after_unplug(struct target *t, bool write)
 	vdev_unplug(d);
 	assert_pages_fault(d, write, "");
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void fork_child_body(struct vdev *d, int ready_fd, int go_fd)
@@ -204,7 +200,6 @@ static void fork_child_body(struct vdev *d, int ready_fd, int go_fd)
 
 static void test_fork_after_mmap(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	int ready[2], go[2];
 
@@ -228,12 +223,10 @@ static void test_fork_after_mmap(struct target *t)
 		close(ready[i]);
 		close(go[i]);
 	}
-	kmsg_watch_end(kmsg);
 }
 
 static void test_teardown_after_unplug(struct target *t, bool close_first)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 
 	vdev_map(d);
@@ -253,7 +246,6 @@ static void test_teardown_after_unplug(struct target *t, bool close_first)
 	vdev_map(d);
 	assert_write_reaches_scanout(d, 0, d->fix.smem_len);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static long op_read(struct vdev *d)
@@ -313,7 +305,6 @@ static void test_fd_ops_after_unplug(struct target *t)
 		{ "mmap()", op_mmap },
 		{ "fsync()", op_fsync },
 	};
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	char wrong[512] = "";
 
@@ -352,7 +343,6 @@ static void test_fd_ops_after_unplug(struct target *t)
 	errno = 0;
 	igt_assert_f(!wrong[0], "did not fail with ENODEV on the unplugged fb:%s\n", wrong);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 /*
@@ -363,7 +353,6 @@ static void test_fd_ops_after_unplug(struct target *t)
  */
 static void test_drm_fd_after_unplug(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	struct drm_version v;
 	char node[64];
@@ -389,7 +378,6 @@ static void test_drm_fd_after_unplug(struct target *t)
 		     "DRM_IOCTL_VERSION on the unplugged %s: %d, errno %d (%s), expected ENODEV\n",
 		     node, ret, err, strerror(err));
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void unplug_all_devices(void)
@@ -437,7 +425,6 @@ static bool module_unused(void)
 
 static void test_module_unload_while_mapped(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	long ret;
 	int err = 0;
@@ -465,7 +452,7 @@ static void test_module_unload_while_mapped(struct target *t)
 		     module_refcount());
 	igt_assert_f(vunplug_delete_module() == 0,
 		     "delete_module(vunplug) with a refcount of 0 failed: %m\n");
-	kmsg_watch_end(kmsg);
+	kmsg_watch_finish();	/* what the reload logs is not this test's */
 
 	ret = igt_kmod_load("vunplug", NULL);
 	igt_assert_f(ret == 0 && access(control_path(), W_OK) == 0,
@@ -586,7 +573,6 @@ static void race_once(struct target *t, struct race *r, unsigned int iter)
 
 static void test_unplug_while_writing(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
@@ -594,16 +580,10 @@ static void test_unplug_while_writing(struct target *t)
 	for (unsigned int i = 0; i < target_iterations(t); i++)
 		race_once(t, r, i);
 	munmap(r, sizeof(*r));
-	kmsg_watch_end(kmsg);
 }
 
 static void test_plug_unplug_cycles(struct target *t)
 {
-	int kmsg;
-
-	kmemleak_baseline();	/* its scan may log: before the kmsg watch */
-	kmsg = subtest_begin();
-
 	for (unsigned int i = 0; i < target_iterations(t); i++) {
 		struct vdev *d = vdev_add(t);
 
@@ -614,7 +594,6 @@ static void test_plug_unplug_cycles(struct target *t)
 		assert_pages_fault(d, true, "");
 		vdev_release(d);
 	}
-	kmsg_watch_end(kmsg);
 	kmemleak_assert_clean(target_iterations(t));
 }
 
@@ -627,7 +606,6 @@ static void test_plug_unplug_cycles(struct target *t)
  */
 static void test_replug_while_open(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *old = vdev_add(t);
 	struct vdev *new;
 	long ret;
@@ -651,7 +629,6 @@ static void test_replug_while_open(struct target *t)
 
 	vdev_release(new);
 	vdev_release(old);
-	kmsg_watch_end(kmsg);
 }
 
 /* --- a second device node for the same fb -------------------------------- */
@@ -715,7 +692,6 @@ static void fb_node_remove(struct fb_node *n)
 
 static void test_second_node_writes(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	struct fb_node n;
 
@@ -728,12 +704,10 @@ static void test_second_node_writes(struct target *t)
 	}
 	fb_node_remove(&n);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_evicted_node_writes(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	struct fb_node n;
 
@@ -744,12 +718,10 @@ static void test_evicted_node_writes(struct target *t)
 	for (int round = 0; round < 3; round++)
 		assert_write_reaches_scanout(d, 0, pagesz);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_second_node_after_unplug(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	struct fb_node n;
 
@@ -767,12 +739,10 @@ static void test_second_node_after_unplug(struct target *t)
 	assert_map_faults(n.map, d->npages, true, "second node: ");
 	fb_node_remove(&n);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_evicted_node_unplug(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	struct fb_node n;
 
@@ -784,12 +754,10 @@ static void test_evicted_node_unplug(struct target *t)
 	assert_pages_fault(d, false, "");
 	assert_pages_fault(d, true, "");
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_private_mapping_after_unplug(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	uint8_t *p = mmap(NULL, d->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 			  d->fb_fd, 0);
@@ -806,12 +774,10 @@ static void test_private_mapping_after_unplug(struct target *t)
 	assert_map_faults(p, d->npages, true, "private mapping: ");
 	igt_assert_f(munmap(p, d->map_len) == 0, "munmap: %m\n");
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 static void test_proc_mem_after_unplug(struct target *t)
 {
-	int kmsg = subtest_begin();
 	struct vdev *d = vdev_add(t);
 	int mem, readable = 0;
 	uint8_t buf[64];
@@ -835,7 +801,6 @@ static void test_proc_mem_after_unplug(struct target *t)
 		     "%d of %d pages of the mapping are still readable through /proc/self/mem after unplug\n",
 		     readable, d->npages);
 	vdev_release(d);
-	kmsg_watch_end(kmsg);
 }
 
 /* --- aperture handover: simpledrm to a native driver -------------------- */
@@ -1034,7 +999,7 @@ static const struct {
 	{ "drm-fd-after-unplug", test_drm_fd_after_unplug, 0 },
 	{ "module-unload-while-mapped", test_module_unload_while_mapped, NEED_VUNPLUG },
 	{ "unplug-while-writing", test_unplug_while_writing, 0 },
-	{ "plug-unplug-cycles", test_plug_unplug_cycles, 0 },
+	{ "plug-unplug-cycles", test_plug_unplug_cycles, NEED_KMEMLEAK },
 	{ "replug-while-open", test_replug_while_open, 0 },
 	{ "second-node-writes-reach-scanout", test_second_node_writes, NEED_SCANOUT },
 	{ "second-node-after-unplug", test_second_node_after_unplug, 0 },

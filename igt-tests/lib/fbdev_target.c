@@ -1412,6 +1412,13 @@ void kmsg_watch_end(int fd)
 		     reports, first);
 }
 
+/* Ends the watch that each_target() began, unless the test ended it. */
+void kmsg_watch_finish(void)
+{
+	if (kmsg_fd >= 0)
+		kmsg_watch_end(kmsg_fd);
+}
+
 /* --- kmemleak ------------------------------------------------------------ */
 
 const char *kmemleak_path(void)
@@ -1476,7 +1483,11 @@ int subtest_begin(void)
 	return kmsg_watch_begin();
 }
 
-/* Runs @test as one dynamic subtest per target that has what it needs. */
+/*
+ * Runs @test as one dynamic subtest per target that has what it needs, each
+ * with the leftovers of the last one freed and the kernel log watched: a
+ * kernel report while it runs fails it (see kmsg_watch_end()).
+ */
 void each_target(void (*test)(struct target *t), unsigned int needs)
 {
 	discover_targets();
@@ -1491,8 +1502,14 @@ void each_target(void (*test)(struct target *t), unsigned int needs)
 		snprintf(name, sizeof(name), "%s@%s", igt_subtest_name(), t->name);
 		if (!target_wanted(name))
 			continue;
-		igt_dynamic(t->name)
+		igt_dynamic(t->name) {
+			/* its scan may log old leaks: before the watch */
+			if (needs & NEED_KMEMLEAK)
+				kmemleak_baseline();
+			subtest_begin();
 			test(t);
+			kmsg_watch_finish();
+		}
 		free_leftovers();
 	}
 }

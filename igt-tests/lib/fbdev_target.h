@@ -36,6 +36,7 @@
 #define PCI_TIMEOUT_MS		30000	/* a PCI device (re)appearing, with its fb */
 #define NEED_SCANOUT	(1 << 0)	/* vunplug's debugfs scanout */
 #define NEED_VUNPLUG	(1 << 1)	/* the vunplug module itself */
+#define NEED_KMEMLEAK	(1 << 2)	/* a kmemleak baseline, before the watch */
 
 /*
  * A target is one device with fbdev emulation and one removal path. Each
@@ -194,6 +195,7 @@ void touch_some_pages(struct vdev *d);
 void kmsg_watch_close(void);
 int kmsg_watch_begin(void);
 void kmsg_watch_end(int fd);
+void kmsg_watch_finish(void);
 const char *kmemleak_path(void);
 bool kmemleak_cmd(const char *cmd);
 void kmemleak_baseline(void);
