@@ -5,7 +5,7 @@
  * Not a test: it measures first-touch read faults and first writes per
  * second on an fbdev mapping and the latency from a write to the device,
  * prints the medians ("perf: <name> <value>") and asserts nothing on
- * timing. The bench's `make bench-defio` compares them between kernels.
+ * timing: comparing them between two kernels is the reader's job.
  */
 
 /**
@@ -29,7 +29,7 @@
 
 IGT_TEST_DESCRIPTION("Measure the cost of fbdev deferred I/O on a mapping.");
 
-/* --- cost of deferred I/O, for the bench -------------------------------- */
+/* --- cost of deferred I/O ------------------------------------------------ */
 
 #define PERF_ROUNDS	11
 
