@@ -31,13 +31,15 @@ if [ ! -f "$root/.bench-ready" ]; then
 	say "guest: built in $(( $(date +%s) - t0 )) s ($(du -sh "$root" | cut -f1))" >&2
 fi
 
-# The project's IGT tests, built against the guest's libigt.so.0, and
-# the examples.
+# The project's IGT tests and the bench's own (bench/guest/, the ones
+# that include igt_subset.h), built against the guest's libigt.so.0; the
+# examples; the guest's init and the core_hotunplug wrapper. Made here,
+# once per change, never while a guest runs from this root.
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h \
 	"$BENCH_TOP"/igt-tests/lib/* \
-	"$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/*.c \
-	"$BENCH_TOP/bench/igt-abi.sh")
+	"$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/* \
+	"$BENCH_TOP/bench/guest-init.sh" "$BENCH_TOP/bench/igt-abi.sh")
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
@@ -45,8 +47,11 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	mkdir -p "$bin" "$root/opt/vunplug-bench/src/lib"
 	cp "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h "$root/opt/vunplug-bench/src/"
 	cp "$BENCH_TOP"/igt-tests/lib/* "$root/opt/vunplug-bench/src/lib/"
-	for c in "$BENCH_TOP"/igt-tests/*.c; do
+	for c in "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/bench/guest/*.c; do
+		grep -q '^#include "igt_subset.h"' "$c" ||
+			grep -q '^#include "fbdev_target.h"' "$c" || continue
 		t=$(basename "$c" .c)
+		cp "$c" "$root/opt/vunplug-bench/src/"
 		# a test that includes the device library links it (in IGT's
 		# tree: lib/)
 		libsrc=""
@@ -62,12 +67,16 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	# The examples for fbdev users and the guest init's helpers: plain C,
 	# no IGT.
 	for c in "$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/*.c; do
+		! grep -q '^#include "igt_subset.h"' "$c" || continue
 		t=$(basename "$c" .c)
 		cp "$c" "$root/opt/vunplug-bench/src/"
 		chroot "$root" gcc -O2 -Wall -Wextra -Werror \
 			-o "/opt/vunplug-bench/bin/$t" "/opt/vunplug-bench/src/$t.c" >&2 ||
 			die "compiling ${c#"$BENCH_TOP"/} failed"
 	done
+	install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$root/opt/vunplug-bench/init"
+	install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
+		"$root/opt/vunplug-bench/core-hotunplug"
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
 phase guest "$phase_t0"

@@ -292,6 +292,19 @@ static void qemu_dev_path(const char *bdf, char *out, size_t size)
 	snprintf(out + strlen(out), size - strlen(out), ":%s", bdf + 8);
 }
 
+/* QEMU's query-pci reply, for the caller to free. */
+static char *qmp_query_pci(void)
+{
+	char *pci;
+
+	if (!qmp_cmd("\"execute\": \"query-pci\""))
+		die("query-pci: %s", qmp_reply);
+	pci = strdup(qmp_reply);
+	if (!pci)
+		die("out of memory");
+	return pci;
+}
+
 /* What add needs of a deleted device, kept in STATE_DIR/<bdf>. */
 struct deleted {
 	char id[64];	/* QEMU's id of the device */
@@ -314,11 +327,7 @@ static int cmd_del(const char *bdf)
 
 	if (sscanf(bdf, "%*x:%x:%x.", &bus, &slot) != 2)
 		die("not a PCI address: %s", bdf);
-	if (!qmp_cmd("\"execute\": \"query-pci\""))
-		die("query-pci: %s", qmp_reply);
-	pci = strdup(qmp_reply);
-	if (!pci)
-		die("out of memory");
+	pci = qmp_query_pci();
 	if (!qmp_pci_id(pci, bus, slot, d.id, sizeof(d.id)) || !d.id[0])
 		die("QEMU's query-pci has no device id for %s: %.300s", bdf, pci);
 	/* behind a bridge, device_add names the bridge's bus (its id) */
@@ -373,11 +382,7 @@ static int cmd_add(const char *bdf)
 	 * address, and a device_add there aborts QEMU): take a slot that
 	 * neither holds a device nor the memory of an old one.
 	 */
-	if (!qmp_cmd("\"execute\": \"query-pci\""))
-		die("query-pci: %s", qmp_reply);
-	pci = strdup(qmp_reply);
-	if (!pci)
-		die("out of memory");
+	pci = qmp_query_pci();
 	if (!qmp_cmd("\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info ramblock\"}"))
 		die("info ramblock: %s", qmp_reply);
 	dir = opendir("/sys/bus/pci/slots");
