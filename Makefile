@@ -17,14 +17,7 @@ B := sh $(CURDIR)/bench
 
 # The main job: our kernel, the guest, one VM run, the results table.
 all:
-	@$(B)/phases.sh --reset
-	@$(B)/host-deps.sh
-	@guest=$$($(B)/build-guest.sh) && \
-	  $(B)/build-kernel.sh fixed "$$guest" && \
-	  $(B)/run-vms.sh fixed "$$guest" && \
-	  $(B)/retry-flakes.sh fixed "$$guest" tests/fixed-fails.txt && \
-	  { $(B)/summary.sh fixed tests/fixed-fails.txt; rc=$$?; \
-	    $(B)/phases.sh; $(B)/why.sh fixed; exit $$rc; }
+	@$(B)/run.sh fixed
 
 # The tests: both kernels, checked against the expectations files.
 check:
@@ -39,15 +32,9 @@ compare:
 # vunplug only, into $(BENCH_OUT)/quick (make check's results stay). The
 # guest has no PCI display device: vunplug and vfbdefio need none.
 quick:
-	@$(B)/phases.sh --reset
-	@guest=$$($(B)/build-guest.sh) && \
-	  $(B)/build-kernel.sh fixed "$$guest" && \
-	  export BENCH_RUN=quick BENCH_PARTIAL_TARGETS=1 BENCH_DISPLAYS= \
-	    FBDEV_UNPLUG_TARGETS=vunplug-debugfs \
-	    TESTLIST=$(CURDIR)/tests/testlist-quick.txt && \
-	  $(B)/run-vm.sh fixed "$$guest" && \
-	  { $(B)/summary.sh quick tests/fixed-fails.txt; rc=$$?; \
-	    $(B)/phases.sh; $(B)/why.sh quick; exit $$rc; }
+	@BENCH_PARTIAL_TARGETS=1 BENCH_DISPLAYS= BENCH_VMS=1 \
+	  FBDEV_UNPLUG_TARGETS=vunplug-debugfs \
+	  TESTLIST=$(CURDIR)/tests/testlist-quick.txt $(B)/run.sh fixed quick
 
 kernel kernel-stock:
 	@$(B)/host-deps.sh
@@ -59,13 +46,10 @@ guest:
 	@$(B)/build-guest.sh >/dev/null
 
 run run-stock:
-	@v=$(if $(filter run-stock,$@),stock,fixed); \
-	  guest=$$($(B)/build-guest.sh) && $(B)/run-vms.sh $$v "$$guest" && \
-	  $(B)/retry-flakes.sh $$v "$$guest" tests/$$v-fails.txt && \
-	  { $(B)/summary.sh $$v tests/$$v-fails.txt; rc=$$?; $(B)/why.sh $$v; exit $$rc; }
+	@$(B)/run.sh --no-build $(if $(filter run-stock,$@),stock,fixed)
 
 summary:
-	@$(B)/summary.sh fixed tests/fixed-fails.txt
+	@$(B)/summary.sh fixed
 
 # The series as git format-patch files with a cover letter, in out/series.
 series:

@@ -20,19 +20,17 @@ if [ "${1:-}" != --compare ]; then
 	nice -n 19 "$BENCH_TOP/bench/build-kernel.sh" stock "$guest" &
 	stock_build=$!
 	trap 'kill "$stock_build" 2>/dev/null' EXIT
-	"$BENCH_TOP/bench/run-vms.sh" fixed "$guest"
-	"$BENCH_TOP/bench/retry-flakes.sh" fixed "$guest" "$BENCH_TOP/tests/fixed-fails.txt"
+	"$BENCH_TOP/bench/run.sh" --no-build --no-report fixed
 	wait "$stock_build" || die "the stock kernel did not build (see above)"
 	trap - EXIT
-	"$BENCH_TOP/bench/run-vms.sh" stock "$guest"
-	"$BENCH_TOP/bench/retry-flakes.sh" stock "$guest" "$BENCH_TOP/tests/stock-fails.txt"
+	"$BENCH_TOP/bench/run.sh" --no-build --no-report stock
 fi
 for v in fixed stock; do
 	[ -f "$BENCH_OUT/$v/job/testlist" ] ||
 		die "no results of a $v run in $BENCH_OUT: run make check first"
 done
-"$BENCH_TOP/bench/summary.sh" fixed "$BENCH_TOP/tests/fixed-fails.txt" || true
-"$BENCH_TOP/bench/summary.sh" stock "$BENCH_TOP/tests/stock-fails.txt" || true
+"$BENCH_TOP/bench/summary.sh" fixed || true
+"$BENCH_TOP/bench/summary.sh" stock || true
 
 echo
 echo "Both kernels (expected/actual; a check passes when they agree):"

@@ -226,10 +226,18 @@ is_flake() {
 	[ -n "$_p" ] && printf '%s\n' "$2" | grep -qE "$_p"
 }
 
-# Whether a test of variant $1 with drm-ci result $2 is one that its
-# guest hung or crashed in: Incomplete in a run with a VM failure.
+# Whether a test with drm-ci result $2 in run directory $1 is one that
+# its guest hung or crashed in: Incomplete in a run with a VM failure.
 is_vm_casualty() {
-	[ "$2" = Incomplete ] && [ -f "$BENCH_OUT/$1/vm-failure" ]
+	[ "$2" = Incomplete ] && [ -f "$1/vm-failure" ]
+}
+
+# A setting that run directory $1 recorded (run-vm.sh's job.env):
+# run_setting DIR NAME. A run records its variant (BENCH_VARIANT), its
+# test list (job/testlist) and how it chose targets, so that summary.sh,
+# retry-flakes.sh and make compare read the run, not the environment.
+run_setting() {
+	sed -n "s/^$2='\(.*\)'\$/\1/p" "$1/job/job.env" 2>/dev/null | head -n 1
 }
 
 # Exit status of a run, distinct per kind of failure (README, "Exit

@@ -8,22 +8,26 @@
 # cost one retry, not the run. summary.sh then counts such a test as
 # expected only if the retry gives the expectation, and reports it as a
 # Flake, with the hang report. Nothing to retry: nothing is booted.
-# Usage: retry-flakes.sh VARIANT GUEST_ROOT EXPECTATIONS
+# Usage: retry-flakes.sh RUN GUEST_ROOT (RUN: the run's name in
+# $BENCH_OUT, fixed, stock, quick...; its variant and test list come from
+# the run's record, the expectations are tests/VARIANT-fails.txt)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-variant=$1
+name=$1
 guest=$2
-expect=$3
-run=$BENCH_OUT/$variant
-rm -rf "$BENCH_OUT/$variant-retry"
+run=$BENCH_OUT/$name
+variant=$(run_setting "$run" BENCH_VARIANT)
+variant=${variant:-$name}
+expect=$BENCH_TOP/tests/$variant-fails.txt
+rm -rf "$run-retry"
 [ -f "$run/results.json" ] || exit 0
-list=$BENCH_OUT/.retry-$variant
+list=$BENCH_OUT/.retry-$name
 : >"$list"
 for t in $(jq -r '.tests | keys[]' "$run/results.json"); do
 	r=$(result_of "$run/results.json" "$t")
 	if [ "$r" != "$(expected_of "$t" "$expect")" ] &&
-	   { is_flake "$variant" "$t" || is_vm_casualty "$variant" "$r"; }; then
+	   { is_flake "$variant" "$t" || is_vm_casualty "$run" "$r"; }; then
 		# a dynamic subtest (igt@bin@subtest@target) is run through
 		# its subtest, which runs the same targets as the first run
 		printf '%s\n' "$t" | cut -d@ -f1-3 >>"$list"
@@ -31,7 +35,7 @@ for t in $(jq -r '.tests | keys[]' "$run/results.json"); do
 done
 sort -u -o "$list" "$list"
 if [ -s "$list" ]; then
-	say "flakes: retrying $(wc -l <"$list") listed flake(s) that differed: $(tr '\n' ' ' <"$list")"
-	BENCH_RUN=$variant-retry TESTLIST=$list "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+	say "flakes: retrying $(wc -l <"$list") test(s) that differed, listed flakes or tests a guest hung in: $(tr '\n' ' ' <"$list")"
+	BENCH_RUN=$name-retry TESTLIST=$list "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 fi
 rm -f "$list"

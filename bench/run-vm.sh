@@ -94,6 +94,8 @@ if [ "$boot" -eq 1 ]; then
 		abort=taint,lockdep
 	fi
 	cat >"$run/job/job.env" <<-ENV
+	BENCH_VARIANT='$variant'
+	BENCH_PARTIAL_TARGETS='${BENCH_PARTIAL_TARGETS:-}'
 	BENCH_NAME='$variant-$release'
 	BENCH_MODULES='$BENCH_MODULES'
 	BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
@@ -106,12 +108,6 @@ if [ "$boot" -eq 1 ]; then
 		printf "export %s='%s'\n" "${kv%%=*}" \
 			"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
 	done >>"$run/job/job.env"
-	# (only when they changed: another guest may be booting from them)
-	cmp -s "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init" ||
-		install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$guest/opt/vunplug-bench/init"
-	cmp -s "$BENCH_TOP/bench/guest/core-hotunplug.sh" "$guest/opt/vunplug-bench/core-hotunplug" ||
-		install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
-			"$guest/opt/vunplug-bench/core-hotunplug"
 
 	# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
 	# the binaries of the test list, ours first, then IGT's;
@@ -278,6 +274,16 @@ while :; do
 	t_now=$(date +%s)
 	if ! kill -0 "$qpid" 2>/dev/null; then
 		status=exited
+	elif [ -z "$init_started" ] && [ $((t_now - t0)) -ge "${BENCH_INIT_TIMEOUT:-180}" ]; then
+		# A kernel that never reaches the guest's init (seen once
+		# under TCG: CPU 0 waiting for an IPI in free_smp_locks() at
+		# 2.5 s) ran no test: report it, then boot once more below.
+		status=earlyboot
+		lines_hung=$(wc -l 2>/dev/null <"$run/console.log" || echo 0)
+		hang_report
+		kill "$qpid" 2>/dev/null || true
+		sleep 2
+		kill -9 "$qpid" 2>/dev/null || true
 	elif [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ] ||
 	     [ $((t_now - t_said)) -ge "$BENCH_SILENCE" ]; then
 		if [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ]; then
@@ -361,7 +367,9 @@ set -- $("$BENCH_TOP/bench/overhead.sh" "$run")
 # failed console stays beside the run's directory.
 if [ "$status" = earlyboot ] && [ -z "${BENCH_BOOT_RETRIED:-}" ]; then
 	cp "$run/console.log" "$run.earlyboot-console.log" 2>/dev/null || true
-	say "boot ($tag): the kernel failed in early boot, before the guest's init ($(grep -am1 -E '(BUG:|Kernel panic)' "$run/console.log" | sed 's/^\[[^]]*\] //')); booting once more (console kept in $run.earlyboot-console.log)"
+	cp "$run/hang.txt" "$run.earlyboot-hang.txt" 2>/dev/null || true
+	first=$(sed -n "1,${lines_hung:-\$}p" "$run/console.log" | grep -am1 -E '(BUG:|Kernel panic)' | sed 's/^\[[^]]*\] //')
+	say "boot ($tag): the kernel failed in early boot, before the guest's init (${first:-no init after ${BENCH_INIT_TIMEOUT:-180} s}); booting once more (console kept in $run.earlyboot-console.log)"
 	BENCH_BOOT_RETRIED=1 exec sh "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 fi
 
@@ -371,7 +379,7 @@ else
 	case $status in
 	timeout) why="hung: killed by the watchdog after $BENCH_TIMEOUT s" ;;
 	silent) why="hung: no progress on its console for $BENCH_SILENCE s (killed after $elapsed s)" ;;
-	earlyboot) why="crashed in early boot, before its init, twice" ;;
+	earlyboot) why="crashed or hung in early boot, before its init, twice" ;;
 	*) why="crashed: QEMU exited without the guest finishing ($(grep -acE 'Kernel panic' "$run/console.log" 2>/dev/null || echo 0) panic lines)" ;;
 	esac
 	if [ "$boot" -gt 1 ] && [ -f "$run/vm-failure" ]; then

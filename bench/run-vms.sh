@@ -19,6 +19,7 @@
 # own ($BENCH_OUT/VARIANT.vm1, .vm2): its own watchdog, hang report and
 # phases.
 # Usage: run-vms.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
+# (or $BENCH_OUT/$BENCH_RUN/)
 set -eu
 . "$(dirname "$0")/lib.sh"
 set -f	# globs of targets, never of files
@@ -94,7 +95,8 @@ if [ "${1:-}" = --merge ]; then	# merge the guests' results again
 fi
 variant=$1
 guest=${2:-}
-run=$BENCH_OUT/$variant
+name=${BENCH_RUN:-$variant}
+run=$BENCH_OUT/$name
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 if [ -n "$merge_only" ]; then
 	merge
@@ -139,7 +141,7 @@ export BENCH_SMP
 
 say "VMs: $variant in two guests of $BENCH_SMP CPUs: 1 takes the targets '$BENCH_SPLIT' and IGT's tests, 2 the other targets"
 t0=$(now)
-BENCH_RUN=$variant.vm1 BENCH_TAG="guest 1" FBDEV_UNPLUG_SHARD=$BENCH_SPLIT \
+BENCH_RUN=$name.vm1 BENCH_TAG="guest 1" FBDEV_UNPLUG_SHARD=$BENCH_SPLIT \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p1=$!
 trap 'kill "$p1" 2>/dev/null; exit 130' INT TERM HUP
@@ -156,7 +158,7 @@ if ! kill -0 "$p1" 2>/dev/null; then	# (a guest that died at boot)
 	wait "$p1" || die "run-vm.sh failed for guest 1 of $variant (see above)"
 	p1=
 fi
-BENCH_RUN=$variant.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
+BENCH_RUN=$name.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p2=$!
 trap 'kill $p1 "$p2" 2>/dev/null; exit 130' INT TERM HUP

@@ -3,21 +3,31 @@
 # Print the results of a run (test, result, time; for anything not passing,
 # the kernel warnings and the failure output), compare them with an
 # expectations file in drm-ci's format ("igt@bin@subtest,Fail"; every test
-# not listed is expected to Pass) and write VARIANT/outcome.txt with one
-# line per test: "name expected actual". Exits non-zero on a mismatch.
-# Usage: summary.sh VARIANT EXPECTATIONS
+# not listed is expected to Pass) and write RUN/outcome.txt with one line
+# per test: "name expected actual". Exits non-zero on a mismatch.
+# What was listed, the variant and how targets were chosen come from the
+# run's record (RUN/job/), not from the environment.
+# Usage: summary.sh RUN [EXPECTATIONS]
+#   RUN: the run's name in $BENCH_OUT (fixed, stock, quick...);
+#   EXPECTATIONS: default tests/VARIANT-fails.txt of the run's variant
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 phase_t0=$(now)
-variant=$1
-expect=$2
-run=$BENCH_OUT/$variant
+name=$1
+run=$BENCH_OUT/$name
+variant=$(run_setting "$run" BENCH_VARIANT)
+variant=${variant:-$name}
+expect=${2:-$BENCH_TOP/tests/$variant-fails.txt}
 json=$run/results.json
-: "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 
+[ -f "$run/job/testlist" ] || die "no run recorded in $run (no job/testlist): run it first"
 echo
-echo "Results on the $variant kernel ($(cat "$run/job/job.env" 2>/dev/null | sed -n "s/^BENCH_NAME='\(.*\)'/\1/p")):"
+if [ "$name" = "$variant" ]; then
+	echo "Results on the $variant kernel ($(run_setting "$run" BENCH_NAME)):"
+else
+	echo "Results of $name, on the $variant kernel ($(run_setting "$run" BENCH_NAME)):"
+fi
 [ -f "$run/vm-failure" ] && echo "  VM: the guest $(cat "$run/vm-failure")"
 if [ ! -f "$json" ]; then
 	echo "  no results.json: the guest wrote no results"
@@ -41,13 +51,12 @@ results_table "$json" >"$run/results.tsv"
 # Also every dynamic subtest that either kernel's expectations name under
 # a listed subtest: a target that went missing (a driver that no longer
 # probes, a device QEMU no longer has) is then NotRun, never unnoticed.
-grep -E '^igt@' "$TESTLIST" | { grep -vEf "$run/job/skips" 2>/dev/null || cat; } \
-	>"$run/listed.txt"
+grep -E '^igt@' "$run/job/testlist" >"$run/listed.txt"
 {
 	printf '%s\n' $names
 	grep -E '^igt@[^@]+@' "$run/listed.txt" || true
 	# (not when the run was limited to some targets on purpose: make quick)
-	[ -n "${BENCH_PARTIAL_TARGETS:-}" ] ||
+	[ -n "$(run_setting "$run" BENCH_PARTIAL_TARGETS)" ] ||
 	grep -hvE '^[[:space:]]*(#|$)' "$BENCH_TOP"/tests/*-fails.txt | cut -d, -f1 |
 		awk -F@ 'NR == FNR { listed[$0] = 1; next }
 			NF > 3 && ((($1 "@" $2 "@" $3) in listed) || (($1 "@" $2) in listed))' \
@@ -76,10 +85,10 @@ while IFS= read -r t; do
 	# only when the retry gives the expectation, and is reported as a
 	# Flake, never silently.
 	if [ "$actual" != "$want" ] &&
-	   { is_flake "$variant" "$t" || is_vm_casualty "$variant" "$actual"; }; then
-		retry=$(result_of "$BENCH_OUT/$variant-retry/results.json" "$t")
+	   { is_flake "$variant" "$t" || is_vm_casualty "$run" "$actual"; }; then
+		retry=$(result_of "$run-retry/results.json" "$t")
 		why=""
-		is_vm_casualty "$variant" "$actual" && why=" (the guest hung or crashed in it)"
+		is_vm_casualty "$run" "$actual" && why=" (the guest hung or crashed in it)"
 		if [ "$retry" = "$want" ]; then
 			mark="  Flake: $actual$why, then $retry on retry"
 			printf '%s %s %s\n' "$t" "$actual" "$retry" >>"$run/flakes.txt"
@@ -113,8 +122,8 @@ done <"$run/names.txt"
 if [ -f "$json" ]; then
 	printf '  totals: %s\n' "$(jq -r '[.tests[].result] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$json")"
 fi
-"$BENCH_TOP/bench/junit.sh" "$variant"
+"$BENCH_TOP/bench/junit.sh" "$name"
 echo "  results: $json, junit.xml"
 echo "  console: $run/console.log"
-phase "results ($variant)" "$phase_t0"
-run_status "$mismatch" "$variant"
+phase "results ($name)" "$phase_t0"
+run_status "$mismatch" "$name"

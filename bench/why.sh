@@ -7,7 +7,7 @@
 # the console, and what became of the VM (for a hung one, run-vm.sh's
 # hang.txt: the last subtest started, and what QEMU and an NMI showed).
 # Prints nothing for a kernel whose results all match.
-# Usage: why.sh VARIANT...
+# Usage: why.sh RUN... (run names in $BENCH_OUT: fixed, stock, quick...)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +20,12 @@ for v in "$@"; do
 	[ -f "$out" ] || continue
 	n=$(awk '$2 != $3' "$out" | wc -l)
 	[ "$n" -gt 0 ] || continue
-	echo "Why the $v kernel's results differ ($n of $(wc -l <"$out") tests):"
+	variant=$(run_setting "$run" BENCH_VARIANT)
+	if [ -z "$variant" ] || [ "$variant" = "$v" ]; then
+		echo "Why the $v kernel's results differ ($n of $(wc -l <"$out") tests):"
+	else
+		echo "Why the results of $v, on the $variant kernel, differ ($n of $(wc -l <"$out") tests):"
+	fi
 	awk '$2 != $3 { printf "  first: %s (expected %s, got %s)\n", $1, $2, $3; exit }' "$out"
 	first=$(awk '$2 != $3 { print $1; exit }' "$out")
 	if [ -f "$run/results.json" ]; then
