@@ -136,8 +136,10 @@ for sub in $subs; do
 		{ print }' "$c" >"$c.new"
 	mv "$c.new" "$c"
 	{
-		printf '%s (v%s, %s patches, applies to Linux %s)\n' "$sub" "$version" \
-			"$(printf '%s\n' $patches | wc -l)" "$kver"
+		n=$(printf '%s\n' $patches | wc -l)
+		[ "$n" -eq 1 ] && what=patch || what=patches
+		printf '%s (v%s, %s %s, applies to Linux %s)\n' "$sub" "$version" \
+			"$n" "$what" "$kver"
 		pick to | sed 's/^/    To: /'
 		pick cc | sed 's/^/    Cc: /'
 	} >>"$summary"
