@@ -94,7 +94,7 @@ while IFS= read -r t; do
 			printf '%s %s %s\n' "$t" "$actual" "$retry" >>"$run/flakes.txt"
 			actual=$want
 		else
-			mark="  (listed flake; retry: ${retry:-not run})"
+			mark="  (retried: ${retry:-not run})"
 		fi
 	fi
 	if [ "$actual" != "$want" ]; then
