@@ -262,6 +262,20 @@ hang_report() {
 	} >"$run/hang.txt" 2>&1
 }
 
+stop_guest() {
+	kill "$qpid" 2>/dev/null || true
+	sleep 2
+	kill -9 "$qpid" 2>/dev/null || true
+}
+
+# A hung guest: its console's length at the hang (the NMI's dump
+# follows), the hang report, then QEMU is stopped.
+stop_hung_guest() {
+	lines_hung=$(wc -l 2>/dev/null <"$run/console.log" || echo 0)
+	hang_report
+	stop_guest
+}
+
 # Follow the console: progress lines of the guest and of igt_runner are
 # shown; those and IGT's subtest starts count as progress.
 shown='^bench:|\[[0-9]+/[0-9]+\]'
@@ -279,11 +293,7 @@ while :; do
 		# under TCG: CPU 0 waiting for an IPI in free_smp_locks() at
 		# 2.5 s) ran no test: report it, then boot once more below.
 		status=earlyboot
-		lines_hung=$(wc -l 2>/dev/null <"$run/console.log" || echo 0)
-		hang_report
-		kill "$qpid" 2>/dev/null || true
-		sleep 2
-		kill -9 "$qpid" 2>/dev/null || true
+		stop_hung_guest
 	elif [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ] ||
 	     [ $((t_now - t_said)) -ge "$BENCH_SILENCE" ]; then
 		if [ $((t_now - t0)) -ge "$BENCH_TIMEOUT" ]; then
@@ -291,11 +301,7 @@ while :; do
 		else
 			status=silent
 		fi
-		lines_hung=$(wc -l 2>/dev/null <"$run/console.log" || echo 0)
-		hang_report
-		kill "$qpid" 2>/dev/null || true
-		sleep 2
-		kill -9 "$qpid" 2>/dev/null || true
+		stop_hung_guest
 	fi
 	if [ -f "$run/console.log" ]; then
 		total=$(wc -l <"$run/console.log")
@@ -317,9 +323,7 @@ while :; do
 			if [ -z "$init_started" ] && [ "$status" = running ] &&
 			   printf '%s\n' "$new" | grep -aqE '^\[ *[0-9.]+\] (BUG:|Kernel panic)'; then
 				status=earlyboot
-				kill "$qpid" 2>/dev/null || true
-				sleep 2
-				kill -9 "$qpid" 2>/dev/null || true
+				stop_guest
 			fi
 			seen=$total
 		fi
