@@ -255,11 +255,14 @@ run_status() {
 	fi
 	_st=1
 	shift
+	# (a run's later boots add "; boot N: <failure>" to its vm-failure)
 	for _v in "$@"; do
-		case $(cat "$BENCH_OUT/$_v/vm-failure" 2>/dev/null) in
-		hung*) _st=4 ;;
-		crashed*) [ "$_st" -eq 4 ] || _st=3 ;;
-		esac
+		_f=$BENCH_OUT/$_v/vm-failure
+		if grep -qE '(^|; boot [0-9]+: )hung' "$_f" 2>/dev/null; then
+			_st=4
+		elif grep -qE '(^|; boot [0-9]+: )crashed' "$_f" 2>/dev/null; then
+			[ "$_st" -eq 4 ] || _st=3
+		fi
 	done
 	printf '%s\n' "$_st" >"$BENCH_OUT/exit-status"
 	return "$_st"

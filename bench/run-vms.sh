@@ -78,7 +78,8 @@ merge_failures() {
 	for i in 1 2; do
 		f=$run.vm$i/vm-failure
 		if [ -f "$f" ] && { [ ! -f "$run/vm-failure" ] ||
-		     { grep -q '^hung' "$f" && ! grep -q '^hung' "$run/vm-failure"; }; }; then
+		     { grep -qE '(^|; boot [0-9]+: )hung' "$f" &&
+		       ! grep -qE '(^|; boot [0-9]+: )hung' "$run/vm-failure"; }; }; then
 			printf '%s (guest %s of 2)\n' "$(cat "$f")" "$i" >"$run/vm-failure"
 		fi
 		[ ! -f "$run.vm$i/hang.txt" ] ||
