@@ -20,10 +20,10 @@ if [ "${1:-}" != --compare ]; then
 	nice -n 19 "$BENCH_TOP/bench/build-kernel.sh" stock "$guest" &
 	stock_build=$!
 	trap 'kill "$stock_build" 2>/dev/null' EXIT
-	"$BENCH_TOP/bench/run.sh" --no-build --no-report fixed
+	BENCH_GUEST=$guest "$BENCH_TOP/bench/run.sh" --no-build --no-report fixed
 	wait "$stock_build" || die "the stock kernel did not build (see above)"
 	trap - EXIT
-	"$BENCH_TOP/bench/run.sh" --no-build --no-report stock
+	BENCH_GUEST=$guest "$BENCH_TOP/bench/run.sh" --no-build --no-report stock
 fi
 for v in fixed stock; do
 	[ -f "$BENCH_OUT/$v/job/testlist" ] ||

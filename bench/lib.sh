@@ -232,6 +232,13 @@ is_vm_casualty() {
 	[ "$2" = Incomplete ] && [ -f "$1/vm-failure" ]
 }
 
+# Whether test $3, with drm-ci result $4 in run directory $2 of variant
+# $1, is retried once when it differs from its expectation: a listed
+# flake, or a test its guest hung or crashed in.
+is_retried() {
+	is_flake "$1" "$3" || is_vm_casualty "$2" "$4"
+}
+
 # A setting that run directory $1 recorded (run-vm.sh's job.env):
 # run_setting DIR NAME. A run records its variant (BENCH_VARIANT), its
 # test list (job/testlist) and how it chose targets, so that summary.sh,

@@ -437,39 +437,37 @@ if [ -n "$failed" ] && [ "$status" != earlyboot ] && [ -f "$run/results.json" ] 
 			"$(cat "$run/vm-failure")" "$((boot + 1))" >"$run/vm-failure.new"
 		mv "$run/vm-failure.new" "$run/vm-failure"
 		say "boot ($tag): booting once more for the $(wc -l <"$run/job/testlist") test(s) of the list that have no result, with the list's first (boot $boot's console: $run/boot$boot.console.log)"
-		BENCH_BOOT=$((boot + 1)) BENCH_BOOT_RETRIED= \
+		BENCH_BOOT=$((boot + 1)) BENCH_BOOT_RETRIED='' \
 			exec sh "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 	fi
 	rm -f "$run/job/testlist.left"
 fi
 if [ "$boot" -gt 1 ]; then
 	mv "$run/job/testlist.all" "$run/job/testlist"
-	i=1
-	while [ $i -lt "$boot" ]; do
-		printf '==== boot %s of %s ====\n' "$i" "$boot"
-		cat "$run/boot$i.console.log" 2>/dev/null || true
-		i=$((i + 1))
-	done >"$run/console.all"
-	printf '==== boot %s of %s ====\n' "$boot" "$boot" >>"$run/console.all"
-	cat "$run/console.log" >>"$run/console.all" 2>/dev/null || true
-	mv "$run/console.all" "$run/console.log"
+	# every boot's console, hang report and results (bootN.*, then this
+	# boot's own files)
+	: >"$run/console.all"
+	: >"$run/hang.all"
+	results=""
 	i=1
 	while [ $i -le "$boot" ]; do
-		f=$run/boot$i.hang.txt
-		[ "$i" -lt "$boot" ] || f=$run/hang.txt
-		[ ! -f "$f" ] || sed "s/^/boot $i: /" "$f"
+		p=$run/boot$i.
+		[ "$i" -lt "$boot" ] || p=$run/
+		printf '==== boot %s of %s ====\n' "$i" "$boot" >>"$run/console.all"
+		cat "${p}console.log" >>"$run/console.all" 2>/dev/null || true
+		[ ! -f "${p}hang.txt" ] || sed "s/^/boot $i: /" "${p}hang.txt" >>"$run/hang.all"
+		[ ! -f "${p}results.json" ] || results="$results ${p}results.json"
 		i=$((i + 1))
-	done >"$run/hang.all"
+	done
+	mv "$run/console.all" "$run/console.log"
 	if [ -s "$run/hang.all" ]; then mv "$run/hang.all" "$run/hang.txt"; else rm -f "$run/hang.all"; fi
-	# every boot's results: a test's first result that is not NotRun
-	# (the setup test ran in every boot), the last boot's run attributes
-	# shellcheck disable=SC2046
+	# a test's first result that is not NotRun (the setup test ran in
+	# every boot), the last boot's run attributes
+	# shellcheck disable=SC2086
 	jq -s '.[-1] + { tests: (reduce (.[] | .tests | to_entries[]) as $e ({};
 			if (.[$e.key] == null) or (.[$e.key].result == "notrun")
 			then .[$e.key] = $e.value else . end)) } | del(.totals)' \
-		$(i=1; while [ $i -lt "$boot" ]; do echo "$run/boot$i.results.json"; i=$((i + 1)); done) \
-		$( [ ! -f "$run/results.json" ] || echo "$run/results.json") >"$run/results.all" &&
-		mv "$run/results.all" "$run/results.json"
+		$results >"$run/results.all" && mv "$run/results.all" "$run/results.json"
 fi
 [ -f "$run/results.json" ] || say "boot ($tag): no results were written"
 exit 0

@@ -39,7 +39,8 @@ if [ -n "$build" ]; then
 	guest=$("$BENCH_TOP/bench/build-guest.sh")
 	"$BENCH_TOP/bench/build-kernel.sh" "$variant" "$guest"
 else
-	guest=$("$BENCH_TOP/bench/build-guest.sh")
+	# (BENCH_GUEST: the guest root a caller has built already)
+	guest=${BENCH_GUEST:-$("$BENCH_TOP/bench/build-guest.sh")}
 fi
 BENCH_RUN=$name "$BENCH_TOP/bench/run-vms.sh" "$variant" "$guest"
 "$BENCH_TOP/bench/retry-flakes.sh" "$name" "$guest"

@@ -14,6 +14,15 @@ guest=$("$BENCH_TOP/bench/build-guest.sh")
 "$BENCH_TOP/bench/build-kernel.sh" fixed "$guest"
 ok=0
 bad=0
+# A case's verdict: case_ok WHAT / case_bad WHY
+case_ok() {
+	say "selftest: $1: ok"
+	ok=$((ok + 1))
+}
+case_bad() {
+	say "selftest: $1"
+	bad=$((bad + 1))
+}
 # SELFTEST_CASES picks some of: merge panic hang resume reports (default:
 # all).
 cases=${SELFTEST_CASES:-merge panic hang resume reports}
@@ -58,11 +67,9 @@ case " $cases " in
 		>"$out/summary.txt" 2>&1 || status=$?
 	if [ "$got" = "$want" ] && [ "$status" -eq 4 ] &&
 	   grep -q '^hung: .*(guest 2 of 2)$' "$out/fixed/vm-failure"; then
-		say "selftest: merge: a failed, b NotRun, the run hung (status 4): ok"
-		ok=$((ok + 1))
+		case_ok "merge: a failed, b NotRun, the run hung (status 4)"
 	else
-		say "selftest: merge gave: $got; summary status $status; $(cat "$out/fixed/vm-failure")"
-		bad=$((bad + 1))
+		case_bad "merge gave: $got; summary status $status; $(cat "$out/fixed/vm-failure")"
 	fi
 	;;
 esac
@@ -90,11 +97,9 @@ for fault in $cases; do
 	fi
 	if $diagnosed && [ -f "$out/fixed/vm-failure" ] && [ -f "$out/fixed/results.json" ] &&
 	   [ "$(jq '[.tests[] | select(.result == "pass")] | length' "$out/fixed/results.json")" -ge 1 ]; then
-		say "selftest: $fault reported after $(( $(date +%s) - t0 )) s with partial results: ok"
-		ok=$((ok + 1))
+		case_ok "$fault reported after $(( $(date +%s) - t0 )) s with partial results"
 	else
-		say "selftest: $fault was not reported with partial results"
-		bad=$((bad + 1))
+		case_bad "$fault was not reported with partial results"
 	fi
 done
 
@@ -122,11 +127,9 @@ case " $cases " in
 	want="incomplete 1, pass $(( $(grep -c '^igt@' "$list") - 1 ))"
 	if grep -q '^crashed: .*boot 2 was started for the rest of the list' "$out/fixed/vm-failure" 2>/dev/null &&
 	   [ -f "$out/fixed/boot1.console.log" ] && [ "$got" = "$want" ]; then
-		say "selftest: resume: one test Incomplete, the rest of the list ran in boot 2: ok"
-		ok=$((ok + 1))
+		case_ok "resume: one test Incomplete, the rest of the list ran in boot 2"
 	else
-		say "selftest: resume: $(cat "$out/fixed/vm-failure" 2>/dev/null || echo no failure recorded); listed tests: ${got:-none} (want $want)"
-		bad=$((bad + 1))
+		case_bad "resume: $(cat "$out/fixed/vm-failure" 2>/dev/null || echo no failure recorded); listed tests: ${got:-none} (want $want)"
 	fi
 	;;
 esac
@@ -173,11 +176,9 @@ attributed kasan-overflow KASAN dmesg-warn dmesg-fail || n=$((n + 1))
 attributed clean - pass || n=$((n + 1))
 attributed defio-flush - pass || n=$((n + 1))
 if [ "$n" -eq 0 ]; then
-	say "selftest: each report attributed to its own subtest: ok"
-	ok=$((ok + 1))
+	case_ok "each report attributed to its own subtest"
 else
-	say "selftest: reports were not attributed to their own subtests (see $out/fixed)"
-	bad=$((bad + 1))
+	case_bad "reports were not attributed to their own subtests (see $out/fixed)"
 fi
 echo "$ok passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -84,8 +84,7 @@ while IFS= read -r t; do
 	# in, is retried once (bench/retry-flakes.sh): it counts as expected
 	# only when the retry gives the expectation, and is reported as a
 	# Flake, never silently.
-	if [ "$actual" != "$want" ] &&
-	   { is_flake "$variant" "$t" || is_vm_casualty "$run" "$actual"; }; then
+	if [ "$actual" != "$want" ] && is_retried "$variant" "$run" "$t" "$actual"; then
 		retry=$(result_of "$run-retry/results.json" "$t")
 		why=""
 		is_vm_casualty "$run" "$actual" && why=" (the guest hung or crashed in it)"
