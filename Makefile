@@ -32,8 +32,7 @@ compare:
 # vunplug only, into $(BENCH_OUT)/quick (make check's results stay). The
 # guest has no PCI display device: vunplug and vfbdefio need none.
 quick:
-	@BENCH_PARTIAL_TARGETS=1 BENCH_DISPLAYS= BENCH_VMS=1 \
-	  FBDEV_UNPLUG_TARGETS=vunplug-debugfs \
+	@BENCH_DISPLAYS= BENCH_VMS=1 \
 	  TESTLIST=$(CURDIR)/tests/testlist-quick.txt $(B)/run.sh fixed quick
 
 kernel kernel-stock:

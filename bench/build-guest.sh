@@ -33,7 +33,7 @@ fi
 
 # The project's IGT tests and the bench's own (bench/guest/, the ones
 # that include igt_subset.h), built against the guest's libigt.so.0; the
-# examples; the guest's init and the core_hotunplug wrapper. Made here,
+# examples; the guest's init and the per-device wrapper. Made here,
 # once per change, never while a guest runs from this root.
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/*.h \
@@ -76,8 +76,8 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 			die "compiling ${c#"$BENCH_TOP"/} failed"
 	done
 	install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$root/opt/vunplug-bench/init"
-	install -m 0755 "$BENCH_TOP/bench/guest/core-hotunplug.sh" \
-		"$root/opt/vunplug-bench/core-hotunplug"
+	install -m 0755 "$BENCH_TOP/bench/guest/igt-device.sh" \
+		"$root/opt/vunplug-bench/igt-device"
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
 phase guest "$phase_t0"

@@ -28,9 +28,7 @@ for t in $(jq -r '.tests | keys[]' "$run/results.json"); do
 	r=$(result_of "$run/results.json" "$t")
 	if [ "$r" != "$(expected_of "$t" "$expect")" ] &&
 	   is_retried "$variant" "$run" "$t" "$r"; then
-		# a dynamic subtest (igt@bin@subtest@target) is run through
-		# its subtest, which runs the same targets as the first run
-		printf '%s\n' "$t" | cut -d@ -f1-3 >>"$list"
+		printf '%s\n' "$t" >>"$list"
 	fi
 done
 sort -u -o "$list" "$list"

@@ -40,17 +40,6 @@ fi
 # none: with it, ACPI made every device of the root bus cost 0.7 s at
 # boot and every rescan 0.9 s (0.4 s without).
 : "${BENCH_DISPLAYS=-global PIIX4_PM.acpi-root-pci-hotplug=off -device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
-# What fbdev_unplug leaves out (README, "What cannot run here, and why"):
-# qxl, whose removal panics stock 7.2 and reports kernel bugs outside the
-# series on ours; QEMU's device_del but for three subtests, since QEMU 7.2
-# can wedge after repeated display device_del/device_add; and the real
-# programs but on vunplug and one real driver (bochs, unbound), since each
-# start of Xorg or ffmpeg costs tens of seconds under TCG (and Xorg's fbdev
-# driver finds no screen on a PCI device's fb in this guest); and
-# evicted-node-writes but on vunplug: without a scanout to wait for, stock
-# 7.2's use-after-free shows on the other targets in some runs only.
-: "${FBDEV_UNPLUG_TARGETS=* !qxl-* !*@*-device-del read-after-unplug@* write-after-unplug@* fd-ops-after-unplug@* !ffmpeg-after-unplug@* !xorg-fbdev-after-unplug@* !example-after-unplug@* *@vunplug-debugfs *-after-unplug@bochs-display-unbind !xorg-fbdev-after-unplug@bochs-display-unbind !evicted-node-writes@* evicted-node-writes@vunplug-debugfs}"
-export FBDEV_UNPLUG_TARGETS
 # The guest's helpers for the tests: QEMU's PCI hot-unplug for the
 # device-del targets, and the recipe's example for fbdev_programs.
 : "${FBDEV_UNPLUG_HOTPLUG=/opt/vunplug-bench/bin/pci-hotplug}"
@@ -95,7 +84,6 @@ if [ "$boot" -eq 1 ]; then
 	fi
 	cat >"$run/job/job.env" <<-ENV
 	BENCH_VARIANT='$variant'
-	BENCH_PARTIAL_TARGETS='${BENCH_PARTIAL_TARGETS:-}'
 	BENCH_NAME='$variant-$release'
 	BENCH_MODULES='$BENCH_MODULES'
 	BENCH_TEST_TIMEOUT='$BENCH_TEST_TIMEOUT'
@@ -111,12 +99,14 @@ if [ "$boot" -eq 1 ]; then
 
 	# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
 	# the binaries of the test list, ours first, then IGT's;
-	# core_hotunplug_<device> runs IGT's core_hotunplug on one device.
+	# a test on one device, <binary>_<device>[_<path>], is the wrapper
+	# bench/guest/igt-device.sh under that name.
 	mkdir -p "$run/job/testroot"
 	bins=$(sed -n 's/^igt@\([^@]*\).*/\1/p' "$run/job/testlist" | sort -u)
 	for b in $bins; do
 		case $b in
-		core_hotunplug_*) ln -s /opt/vunplug-bench/core-hotunplug "$run/job/testroot/$b" ;;
+		core_hotunplug_* | fbdev_unplug_* | fbdev_programs_*)
+			ln -s /opt/vunplug-bench/igt-device "$run/job/testroot/$b" ;;
 		*)
 			for d in /opt/vunplug-bench/bin /usr/libexec/igt-gpu-tools; do
 				if [ -x "$guest$d/$b" ]; then
@@ -133,6 +123,7 @@ if [ "$boot" -eq 1 ]; then
 	# The shared libraries that igt_runner and these binaries load: the guest
 	# copies them into RAM before the first test.
 	ramlibs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
+		/opt/vunplug-bench/bin/fbdev_unplug \
 		$(readlink "$run/job/testroot"/*); do
 		chroot "$guest" ldd "$b" 2>/dev/null || true	# scripts have none
 	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')

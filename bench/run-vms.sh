@@ -11,24 +11,25 @@
 # igt_runner's overhead 0.57 s per test): one guest alone keeps about
 # 1.1 cores busy under TCG.
 #
-# fbdev_unplug's targets are split (FBDEV_UNPLUG_SHARD, matched in the
-# test): guest 1 takes the targets that a glob of BENCH_SPLIT matches and
-# every test of the list that is not fbdev_unplug's; guest 2 takes the
-# other targets. A subtest that has no target (aperture-handover) runs in
-# both guests, and both results count. Each guest is a run-vm.sh of its
-# own ($BENCH_OUT/VARIANT.vm1, .vm2): its own watchdog, hang report and
-# phases.
+# The list's lines are split: a target is a binary of its own
+# (fbdev_unplug_<device>_<path>, fbdev_programs_<device>_<path>), and
+# guest 2 takes the lines of the targets that no glob of BENCH_SPLIT
+# matches; guest 1 takes every other line. Both run the list's first line,
+# which sets a boot up (aperture-handover), and both results count. Each
+# guest is a run-vm.sh of its own ($BENCH_OUT/VARIANT.vm1, .vm2): its own
+# watchdog, hang report and phases.
 # Usage: run-vms.sh VARIANT GUEST_ROOT   -> results in $BENCH_OUT/VARIANT/
 # (or $BENCH_OUT/$BENCH_RUN/)
 set -eu
 . "$(dirname "$0")/lib.sh"
-set -f	# globs of targets, never of files
+set -f	# globs of binaries, never of files
 
 # Merge $run.vm1 and $run.vm2 into $run.
 merge() {
 	mkdir -p "$run/job"
-	# (guest 1 ran the whole list)
-	cp "$run.vm1/job/job.env" "$run.vm1/job/skips" "$run.vm1/job/testlist" "$run/job/"
+	cp "$run.vm1/job/job.env" "$run.vm1/job/skips" "$run/job/"
+	cat "$run.vm1/job/testlist" "$run.vm2/job/testlist" 2>/dev/null |
+		awk '!seen[$0]++' >"$run/job/testlist"
 	for i in 1 2; do
 		r=$run.vm$i
 		# Every test of a guest's list that it has no result for
@@ -109,7 +110,7 @@ if [ -z "${BENCH_VMS:-}" ]; then
 	[ "$JOBS" -lt 4 ] || BENCH_VMS=2
 fi
 # About even halves of the test time of both kernels (README)
-: "${BENCH_SPLIT:=vunplug-* vga-* *-device-del}"
+: "${BENCH_SPLIT:=fbdev_*_vunplug_* fbdev_*_vga_* fbdev_*_device_del}"
 case $BENCH_VMS in
 1)
 	rm -rf "$run.vm1" "$run.vm2"
@@ -119,19 +120,36 @@ case $BENCH_VMS in
 *) die "BENCH_VMS must be 1 or 2 (got '$BENCH_VMS')" ;;
 esac
 [ -n "$(printf '%s' "$BENCH_SPLIT" | tr -d ' ,')" ] ||
-	die "BENCH_SPLIT is empty: it takes the globs of the targets of guest 1"
+	die "BENCH_SPLIT is empty: it takes globs of the target binaries of guest 1"
 case " $(printf '%s' "$BENCH_SPLIT" | tr ',' ' ') " in
-*" !"* | *@*) die "BENCH_SPLIT takes globs of target names, without '!' or '@' (got '$BENCH_SPLIT')" ;;
+*@*) die "BENCH_SPLIT takes globs of binary names, such as fbdev_*_vga_*, without '@' (got '$BENCH_SPLIT')" ;;
 esac
-rest=$(printf '%s' "$BENCH_SPLIT" | tr ', ' '\n\n' | sed '/^$/d; s/^/!/' | tr '\n' ' ')
 
 rm -rf "$run" "$run.vm1" "$run.vm2"
 mkdir -p "$run/job"
+list1=$run/job/testlist.vm1
 list2=$run/job/testlist.vm2
-skip_patterns "$variant" >"$run/job/skips"
-grep -E '^igt@fbdev_(unplug|programs)@' "$TESTLIST" |
-	{ grep -vEf "$run/job/skips" 2>/dev/null || true; } >"$list2"
-[ -s "$list2" ] || exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
+: >"$list1"
+: >"$list2"
+first=
+grep -E '^igt@' "$TESTLIST" | while IFS= read -r line; do
+	bin=${line#igt@}
+	bin=${bin%%@*}
+	to=$list1
+	case $bin in
+	fbdev_unplug_* | fbdev_programs_*)
+		to=$list2
+		for g in $(printf '%s' "$BENCH_SPLIT" | tr ',' ' '); do
+			# shellcheck disable=SC2254
+			case $bin in $g) to=$list1 ;; esac
+		done
+		;;
+	esac
+	[ -n "$first" ] || { first=1; printf '%s\n' "$line" >>"$list2"; }
+	printf '%s\n' "$line" >>"$to"
+done
+grep -qE '^igt@(fbdev_unplug|fbdev_programs)_' "$list2" ||
+	exec "$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest"
 
 # The KVM probe boots a guest: once, before the two
 BENCH_ACCEL=$(choose_accel "$(kernel_tree "$variant")/o/arch/x86/boot/bzImage")
@@ -142,7 +160,7 @@ export BENCH_SMP
 
 say "VMs: $variant in two guests of $BENCH_SMP CPUs: 1 takes the targets '$BENCH_SPLIT' and IGT's tests, 2 the other targets"
 t0=$(now)
-BENCH_RUN=$name.vm1 BENCH_TAG="guest 1" FBDEV_UNPLUG_SHARD=$BENCH_SPLIT \
+BENCH_RUN=$name.vm1 BENCH_TAG="guest 1" TESTLIST=$list1 \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p1=$!
 trap 'kill "$p1" 2>/dev/null; exit 130' INT TERM HUP
@@ -159,7 +177,7 @@ if ! kill -0 "$p1" 2>/dev/null; then	# (a guest that died at boot)
 	wait "$p1" || die "run-vm.sh failed for guest 1 of $variant (see above)"
 	p1=
 fi
-BENCH_RUN=$name.vm2 BENCH_TAG="guest 2" FBDEV_UNPLUG_SHARD=$rest TESTLIST=$list2 \
+BENCH_RUN=$name.vm2 BENCH_TAG="guest 2" TESTLIST=$list2 \
 	"$BENCH_TOP/bench/run-vm.sh" "$variant" "$guest" &
 p2=$!
 trap 'kill $p1 "$p2" 2>/dev/null; exit 130' INT TERM HUP

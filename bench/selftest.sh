@@ -117,7 +117,7 @@ case " $cases " in
 	{ grep -E '^igt@' "$BENCH_TOP/tests/testlist-quick.txt"
 	  echo igt@core_getversion@basic; } >"$list"
 	BENCH_OUT=$out BENCH_FAULT=panic BENCH_TIMEOUT=${SELFTEST_TIMEOUT:-480} \
-		BENCH_DISPLAYS='' FBDEV_UNPLUG_TARGETS=vunplug-debugfs BENCH_PARTIAL_TARGETS=1 \
+		BENCH_DISPLAYS='' \
 		TESTLIST=$list "$BENCH_TOP/bench/run-vm.sh" fixed "$guest"
 	# (the binary's subtest order decides which test the panic hits)
 	got=$(jq -r --rawfile list "$list" '[$list | split("\n")[] |

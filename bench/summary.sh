@@ -48,19 +48,10 @@ results_table "$json" >"$run/results.tsv"
 # igt@runner@aborted is what igt_runner adds when a kernel report made it
 # abort the run (--abort-on-monitored-error); a run it is absent from was
 # not aborted, and that counts as its Pass.
-# Also every dynamic subtest that either kernel's expectations name under
-# a listed subtest: a target that went missing (a driver that no longer
-# probes, a device QEMU no longer has) is then NotRun, never unnoticed.
 grep -E '^igt@' "$run/job/testlist" >"$run/listed.txt"
 {
 	printf '%s\n' $names
 	grep -E '^igt@[^@]+@' "$run/listed.txt" || true
-	# (not when the run was limited to some targets on purpose: make quick)
-	[ -n "$(run_setting "$run" BENCH_PARTIAL_TARGETS)" ] ||
-	grep -hvE '^[[:space:]]*(#|$)' "$BENCH_TOP"/tests/*-fails.txt | cut -d, -f1 |
-		awk -F@ 'NR == FNR { listed[$0] = 1; next }
-			NF > 3 && ((($1 "@" $2 "@" $3) in listed) || (($1 "@" $2) in listed))' \
-			"$run/listed.txt" -
 	echo igt@runner@aborted
 } | sort -u >"$run/names.txt"
 

@@ -522,7 +522,19 @@ static const struct {
 	{ "example-after-unplug", test_example_after_unplug },
 };
 
-int igt_main_args("", NULL, NULL, NULL, NULL)
+static int opt_handler(int opt, int opt_index, void *data)
+{
+	(void)opt_index;
+	(void)data;
+	return opt == 'r' ? target_opt_handler(optarg) : IGT_OPT_HANDLER_ERROR;
+}
+
+static const struct option long_opts[] = {
+	{ "removal", required_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int igt_main_args("r:", long_opts, TARGET_HELP, opt_handler, NULL)
 {
 	igt_fixture() {
 		fbdev_target_init();
@@ -530,8 +542,8 @@ int igt_main_args("", NULL, NULL, NULL, NULL)
 	}
 
 	for (volatile unsigned int i = 0; i < ARRAY_SIZE(programs); i++) {
-		igt_subtest_with_dynamic(programs[i].name)
-			each_target(programs[i].test, 0);
+		igt_subtest(programs[i].name)
+			run_on_target(programs[i].test, 0);
 		igt_fixture()
 			free_leftovers();
 	}

@@ -12,24 +12,20 @@
  * mapping and the fd in either order afterwards frees everything without a
  * kernel report; and the module stays pinned until the last mapping goes.
  *
- * Each subtest runs once per target, a device and a way for it to go away,
- * as a dynamic subtest named <device>-<path>:
- *  - vunplug-debugfs: the "vunplug" virtual DRM driver, whose per-device
+ * Each run tests one target, a device and a way for it to go away, which
+ * --removal names (see --help):
+ *  - debugfs: a device of the "vunplug" virtual DRM driver, whose per-device
  *    debugfs files `scanout` (checksum and counters of what reached the
  *    device) and `unplug`, and module-level vunplug/control ("add", "sync",
  *    a list of devices) make every check exact;
- *  - vkms-configfs: a vkms device made through configfs, then disabled;
- *  - <pci-device>-remove, -unbind, -device-del: every PCI display device
- *    with an fbdev (named after the device: bochs-display, cirrus-vga,
- *    virtio-gpu-pci, qxl, vga; else after its driver), removed through
+ *  - configfs: a vkms device made through configfs, then disabled;
+ *  - remove, unbind, device-del: the PCI display device that --device or
+ *    $IGT_DEVICE names (drm:/dev/dri/cardN or pci:slot=BDF), removed through
  *    sysfs and rescanned, unbound from its driver and bound again, or
  *    hot-unplugged by the machine (an ACPI eject, through the program
  *    $FBDEV_UNPLUG_HOTPLUG names, see lib/fbdev_target.c) and added back.
- * $FBDEV_UNPLUG_TARGETS picks targets: globs matched against <target> and
- * <subtest>@<target>, in order, a leading ! excludes (default: all).
- * $FBDEV_UNPLUG_SHARD, globs of the same kind matched against <target>
- * only, narrows that down further: the bench splits the targets between
- * two guests run side by side, one taking "a b", the other "!a !b".
+ * Without --removal: unbind when a device is named, else debugfs when the
+ * vunplug module loads, else configfs.
  * Subtests that read the scanout run on vunplug only.  On a kernel without
  * the revoke, touches after unplug never fault: every wait for SIGBUS below
  * is bounded, so such a kernel fails the test instead of hanging it.
@@ -955,7 +951,7 @@ static void test_aperture_handover(void)
 	kmsg_watch_end(kmsg);
 }
 
-/* --- running subtests per target ---------------------------------------- */
+/* --- the subtests on the run's target ------------------------------------- */
 
 static void test_read_after_unplug(struct target *t)
 {
@@ -978,7 +974,7 @@ static void test_close_after_unplug(struct target *t)
 }
 
 /*
- * The subtests that run once per target, in the order they run: one
+ * The subtests that run on the target, in the order they run: one
  * execution runs the subtests it is given in this order, whatever the order
  * of igt_runner's test list. evicted-node-writes comes last of the checks:
  * on a kernel without the fix it ends in a use-after-free, after which
@@ -1017,22 +1013,28 @@ static int opt_handler(int opt, int opt_index, void *data)
 
 	(void)opt_index;
 	(void)data;
-	if (opt != 'i')
-		return IGT_OPT_HANDLER_ERROR;
-	iterations = strtoul(optarg, &end, 0);
-	return *end || !iterations ? IGT_OPT_HANDLER_ERROR : IGT_OPT_HANDLER_SUCCESS;
+	switch (opt) {
+	case 'i':
+		iterations = strtoul(optarg, &end, 0);
+		return *end || !iterations ? IGT_OPT_HANDLER_ERROR : IGT_OPT_HANDLER_SUCCESS;
+	case 'r':
+		return target_opt_handler(optarg);
+	}
+	return IGT_OPT_HANDLER_ERROR;
 }
 
 static const struct option long_opts[] = {
 	{ "iterations", required_argument, NULL, 'i' },
+	{ "removal", required_argument, NULL, 'r' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char help_str[] =
 	"  -i, --iterations=N\tRounds of unplug-while-writing and cycles of\n"
-	"\t\t\tplug-unplug-cycles (default 20, or $FBDEV_UNPLUG_ITERATIONS)\n";
+	"\t\t\tplug-unplug-cycles (default 20, or $FBDEV_UNPLUG_ITERATIONS)\n"
+	TARGET_HELP;
 
-int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
+int igt_main_args("i:r:", long_opts, help_str, opt_handler, NULL)
 {
 	if (!iterations && getenv("FBDEV_UNPLUG_ITERATIONS"))
 		iterations = strtoul(getenv("FBDEV_UNPLUG_ITERATIONS"), NULL, 0);
@@ -1048,8 +1050,8 @@ int igt_main_args("i:", long_opts, help_str, opt_handler, NULL)
 		free_leftovers();
 
 	for (volatile unsigned int i = 0; i < ARRAY_SIZE(per_target); i++) {
-		igt_subtest_with_dynamic(per_target[i].name)
-			each_target(per_target[i].test, per_target[i].needs);
+		igt_subtest(per_target[i].name)
+			run_on_target(per_target[i].test, per_target[i].needs);
 		igt_fixture()
 			free_leftovers();
 	}

@@ -142,6 +142,8 @@ void kmstest_set_vt_graphics_mode(void);
 uint64_t igt_nsec_elapsed(struct timespec *start);
 int igt_debugfs_simple_read(int dir, const char *filename, char *buf, int size);
 bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
+int igt_device_filter_count(void);
+const char *igt_device_filter_get(unsigned int num);
 
 #ifndef IGT_SUBSET_CHECK
 /*

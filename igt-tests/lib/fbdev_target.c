@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,11 +275,7 @@ void fb_open(struct vdev *d)
 
 /* --- targets: a device and the way it goes away -------------------------- */
 
-#define MAX_TARGETS	48
 #define DEVICE_ITERATIONS	3	/* repeated subtests on a real device */
-
-static struct target targets[MAX_TARGETS];
-static int ntargets;
 
 /* Reads the first line of the file at @path into @buf; false if none. */
 bool read_text(const char *path, char *buf, size_t size)
@@ -441,133 +437,6 @@ bool pci_slot_hotpluggable(const char *bdf)
 	return found;
 }
 
-/* Every PCI display device bound to a DRM driver has its fbdev. */
-bool display_fbs_ready(void)
-{
-	struct dirent *de;
-	bool ready = true;
-	DIR *dir = opendir("/sys/bus/pci/devices");
-
-	if (!dir)
-		return true;
-	while (ready && (de = readdir(dir))) {
-		char dev[PATH_MAX];
-
-		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", de->d_name);
-		if (de->d_name[0] != '.' && sysfs_hex(dev, "class") >> 16 == 0x03 &&
-		    pci_card(de->d_name) >= 0)
-			ready = pci_has_fb(de->d_name);
-	}
-	closedir(dir);
-	return ready;
-}
-
-/* Devices a failed subtest left removed or unbound come back here. */
-void pci_bring_back(void)
-{
-	char path[PATH_MAX], alias[256];
-	char *modprobe[] = { "modprobe", "-q", "-b", alias, NULL };
-	struct dirent *de;
-	DIR *dir;
-
-	write_text("/sys/bus/pci/rescan", "1");
-	dir = opendir("/sys/bus/pci/devices");
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		char dev[PATH_MAX];
-
-		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", de->d_name);
-		if (de->d_name[0] == '.' || sysfs_hex(dev, "class") >> 16 != 0x03)
-			continue;
-		snprintf(path, sizeof(path), "%.200s/driver", dev);
-		if (path_exists(path)) {
-			/* a virtio device's driver, e.g. virtio-gpu */
-			struct dirent **sub;
-			int n = scandir(dev, &sub, NULL, alphasort);
-
-			for (int i = 0; i < n; i++) {
-				snprintf(path, sizeof(path), "%.200s/%.64s/modalias",
-					 dev, sub[i]->d_name);
-				if (!strncmp(sub[i]->d_name, "virtio", 6) &&
-				    read_text(path, alias, sizeof(alias)))
-					run_cmd(modprobe);
-				free(sub[i]);
-			}
-			if (n > 0)
-				free(sub);
-			continue;
-		}
-		snprintf(path, sizeof(path), "%.200s/modalias", dev);
-		if (!read_text(path, alias, sizeof(alias)))
-			continue;
-		/* loads the driver, which binds; else bind an unbound device */
-		run_cmd(modprobe);
-		write_text("/sys/bus/pci/drivers_probe", de->d_name);
-	}
-	closedir(dir);
-	/* some drivers (virtio-gpu) set up their fbdev after probe returns */
-	igt_wait(display_fbs_ready(), 10000, 50);
-}
-
-bool globs_want(const char *env, const char *name)
-{
-	bool pair = strchr(name, '@') != NULL;
-	bool includes = false, matched = false, wanted = false;
-	char *copy, *word, *save = NULL;
-
-	if (!env || !*env)
-		return true;
-	copy = strdup(env);
-	igt_assert(copy);
-	/*
-	 * Globs, in order; a leading ! excludes what matches, and the last
-	 * glob that matches decides. A glob without an @ names targets, also
-	 * in a <subtest>@<target> name; one with an @ names subtests on
-	 * targets and is not matched against a bare target name. What no
-	 * glob matches is wanted only if none of the globs that apply to it
-	 * includes anything.
-	 */
-	for (word = strtok_r(copy, " ,", &save); word; word = strtok_r(NULL, " ,", &save)) {
-		bool exclude = *word == '!';
-		const char *glob = exclude ? word + 1 : word;
-		const char *what = name;
-
-		if (strchr(glob, '@') && !pair)
-			continue;
-		if (!strchr(glob, '@') && pair)
-			what = strchr(name, '@') + 1;
-		includes |= !exclude;
-		if (!fnmatch(glob, what, 0)) {
-			matched = true;
-			wanted = !exclude;
-		}
-	}
-	free(copy);
-	return matched ? wanted : !includes;
-}
-
-bool target_wanted(const char *name)
-{
-	return globs_want(getenv("FBDEV_UNPLUG_TARGETS"), name);
-}
-
-struct target *target_push(const char *device, enum removal how)
-{
-	struct target *t;
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-%s", device, removal_paths[how].name);
-	if (ntargets == MAX_TARGETS || !target_wanted(name) ||
-	    !globs_want(getenv("FBDEV_UNPLUG_SHARD"), name))
-		return NULL;
-	t = &targets[ntargets++];
-	memset(t, 0, sizeof(*t));
-	snprintf(t->name, sizeof(t->name), "%s", name);
-	t->how = how;
-	return t;
-}
-
 bool vunplug_available(void)
 {
 	if (!igt_debugfs_mount())
@@ -590,70 +459,134 @@ bool vkms_available(void)
 	return access(VKMS_CONFIGFS, W_OK) == 0;
 }
 
-/* Every PCI display device with a DRM driver and an fbdev, three ways. */
-void discover_pci_targets(void)
+/*
+ * The target of this run: --removal names the path and, for the paths that
+ * remove an existing device, the device filter of --device or $IGT_DEVICE
+ * names the device. Without --removal: unbind when a device is named, else
+ * a vunplug device, else a vkms one.
+ */
+static int removal_opt = -1;
+static struct target target;
+static char target_skip[256];	/* why there is no target, once tried */
+
+/* The removal path called @name, for the tests' --removal; -1 if none. */
+int removal_by_name(const char *name)
 {
-	struct dirent **list;
-	int n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
-	bool hotplug = hotplug_available();
+	for (int how = 0; how < REMOVE_COUNT; how++)
+		if (!strcmp(name, removal_paths[how].name))
+			return how;
+	return -1;
+}
 
-	for (int i = 0; i < n; i++) {
-		char dev[PATH_MAX], link[PATH_MAX], drv[PATH_MAX];
-		unsigned long class;
-		const char *name, *bdf = list[i]->d_name;
-		struct target *t;
-		ssize_t len;
-
-		snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
-		class = sysfs_hex(dev, "class");
-		snprintf(link, sizeof(link), "%.200s/driver", dev);
-		len = readlink(link, drv, sizeof(drv) - 1);
-		if (bdf[0] == '.' || class >> 16 != 0x03 || len <= 0 ||
-		    pci_card(bdf) < 0 || !pci_has_fb(bdf))
-			goto next;
-		drv[len] = '\0';
-		name = display_device_name(sysfs_hex(dev, "vendor"),
-					sysfs_hex(dev, "device"), class);
-		if (!name)
-			name = strrchr(drv, '/') + 1;
-		for (int how = REMOVE_PCI; how <= REMOVE_HOTPLUG; how++) {
-			if (how == REMOVE_HOTPLUG && (!hotplug || !pci_slot_hotpluggable(bdf)))
-				continue;
-			t = target_push(name, how);
-			if (!t)
-				continue;
-			snprintf(t->bdf, sizeof(t->bdf), "%.15s", bdf);
-			snprintf(t->driver, sizeof(t->driver), "%s", strrchr(drv, '/') + 1);
-		}
-next:
-		free(list[i]);
-	}
-	if (n > 0)
-		free(list);
+int target_opt_handler(const char *arg)
+{
+	removal_opt = removal_by_name(arg);
+	return removal_opt < 0 ? IGT_OPT_HANDLER_ERROR : IGT_OPT_HANDLER_SUCCESS;
 }
 
 /*
- * Finds the targets once per run: vunplug and vkms (loading them), and the
- * PCI display devices (loading their drivers). No assertion here: this
- * runs inside igt_subtest_with_dynamic().
+ * The PCI device that IGT's device filter @filter names, in @bdf: the forms
+ * drm:/dev/dri/cardN (what igt_runner's wrappers pass) and pci:slot=BDF.
  */
-void discover_targets(void)
+static bool filter_pci_device(const char *filter, char *bdf, size_t size)
 {
-	static bool done;
+	char path[PATH_MAX], real[PATH_MAX], *slash;
+	struct stat st;
 
-	if (done)
-		return;
-	done = true;
-	if (vunplug_available())
-		target_push("vunplug", REMOVE_VUNPLUG);
-	/* loading vkms costs a second or two under TCG: only when wanted */
-	if (target_wanted("vkms-configfs") && vkms_available())
-		target_push("vkms", REMOVE_VKMS);
-	pci_bring_back();
-	discover_pci_targets();
-	for (int i = 0; i < ntargets; i++)
-		igt_debug("target %s%s%s\n", targets[i].name,
-			  targets[i].bdf[0] ? " at " : "", targets[i].bdf);
+	if (!strncmp(filter, "pci:slot=", 9)) {
+		snprintf(bdf, size, "%.*s", (int)strcspn(filter + 9, ","), filter + 9);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+		return path_exists(path);
+	}
+	if (strncmp(filter, "drm:", 4) || stat(filter + 4, &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(path, real))
+		return false;
+	/* the card's parent, or the PCI device above it (virtio-gpu) */
+	while ((slash = strrchr(real, '/')) && slash != real) {
+		if (!strncmp(real, "/sys/devices/pci", 16) &&
+		    sysfs_hex(real, "class") >> 16 == 0x03) {
+			snprintf(bdf, size, "%s", slash + 1);
+			return true;
+		}
+		*slash = '\0';
+	}
+	return false;
+}
+
+static bool target_pick(void)
+{
+	int how = removal_opt;
+	const char *filter = igt_device_filter_count() ? igt_device_filter_get(0) : NULL;
+	const char *device;
+	char link[PATH_MAX], drv[PATH_MAX];
+	struct pci_wait w;
+	ssize_t len;
+
+	if (how < 0)
+		how = filter ? REMOVE_UNBIND : vunplug_available() ? REMOVE_VUNPLUG :
+		      REMOVE_VKMS;
+	target.how = how;
+	if (how == REMOVE_VUNPLUG || how == REMOVE_VKMS) {
+		device = how == REMOVE_VUNPLUG ? "vunplug" : "vkms";
+		if (how == REMOVE_VUNPLUG ? !vunplug_available() : !vkms_available()) {
+			snprintf(target_skip, sizeof(target_skip),
+				 "no %s device: the %s module did not load, or its %s is missing\n",
+				 device, device, removal_paths[how].name);
+			return false;
+		}
+		goto named;
+	}
+
+	if (!filter || !filter_pci_device(filter, target.bdf, sizeof(target.bdf))) {
+		snprintf(target_skip, sizeof(target_skip),
+			 "--removal %s needs a PCI display device named by --device or $IGT_DEVICE (drm:/dev/dri/cardN or pci:slot=BDF), got %s\n",
+			 removal_paths[how].name, filter ?: "none");
+		return false;
+	}
+	pci_path(&target, "driver", link, sizeof(link));
+	len = readlink(link, drv, sizeof(drv) - 1);
+	w.bdf = target.bdf;
+	if (len <= 0 || !igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20)) {
+		snprintf(target_skip, sizeof(target_skip),
+			 "%s has no driver with a DRM card and an fbdev\n", target.bdf);
+		return false;
+	}
+	drv[len] = '\0';
+	snprintf(target.driver, sizeof(target.driver), "%s", strrchr(drv, '/') + 1);
+	if (how == REMOVE_HOTPLUG &&
+	    (!hotplug_available() || !pci_slot_hotpluggable(target.bdf))) {
+		snprintf(target_skip, sizeof(target_skip),
+			 "%s cannot be hot-unplugged: its slot has no ACPI hot-plug, or $FBDEV_UNPLUG_HOTPLUG names no working helper\n",
+			 target.bdf);
+		return false;
+	}
+	pci_path(&target, "", link, sizeof(link));
+	device = display_device_name(sysfs_hex(link, "vendor"), sysfs_hex(link, "device"),
+				     sysfs_hex(link, "class")) ?: target.driver;
+named:
+	snprintf(target.name, sizeof(target.name), "%s-%s", device,
+		 removal_paths[how].name);
+	igt_info("target: %s%s%s\n", target.name, target.bdf[0] ? " at " : "",
+		 target.bdf);
+	return true;
+}
+
+/*
+ * The target every subtest of this run uses, found once (loading vunplug
+ * or vkms, or waiting for the named device's card and fbdev); skips the
+ * subtest when there is none.
+ */
+struct target *target_get(void)
+{
+	static int found;
+
+	if (!found)
+		found = target_pick() ? 1 : -1;
+	igt_require_f(found > 0, "%s", target_skip);
+	return &target;
 }
 
 /* Rounds of a repeated subtest: all on vunplug, a few on the other devices. */
@@ -699,7 +632,7 @@ bool hotplug_available(void)
  */
 int hotplug_readd(struct target *t)
 {
-	char cmd[PATH_MAX + 32], bdf[32] = "", old[sizeof(t->bdf)];
+	char cmd[PATH_MAX + 32], bdf[32] = "";
 	int status;
 	FILE *out;
 
@@ -719,10 +652,7 @@ int hotplug_readd(struct target *t)
 		return -EIO;
 	}
 	igt_debug("%s: the device came back at %s\n", cmd, bdf);
-	snprintf(old, sizeof(old), "%s", t->bdf);
-	for (int i = 0; i < ntargets; i++)
-		if (!strcmp(targets[i].bdf, old))
-			snprintf(targets[i].bdf, sizeof(targets[i].bdf), "%s", bdf);
+	snprintf(t->bdf, sizeof(t->bdf), "%s", bdf);
 	return 0;
 }
 
@@ -1484,44 +1414,33 @@ int subtest_begin(void)
 }
 
 /*
- * Runs @test as one dynamic subtest per target that has what it needs, each
- * with the leftovers of the last one freed and the kernel log watched: a
- * kernel report while it runs fails it (see kmsg_watch_end()).
+ * Runs @test in the current subtest on the run's target, if it has what the
+ * test needs, with the leftovers of the last subtest freed and the kernel
+ * log watched: a kernel report while it runs fails it (see
+ * kmsg_watch_end()).
  */
-void each_target(void (*test)(struct target *t), unsigned int needs)
+void run_on_target(void (*test)(struct target *t), unsigned int needs)
 {
-	discover_targets();
-	for (int i = 0; i < ntargets; i++) {
-		struct target *t = &targets[i];
+	struct target *t = target_get();
 
-		char name[128];
-
-		if ((needs & (NEED_SCANOUT | NEED_VUNPLUG)) && t->how != REMOVE_VUNPLUG)
-			continue;
-		/* $FBDEV_UNPLUG_TARGETS may also name <subtest>@<target> */
-		snprintf(name, sizeof(name), "%s@%s", igt_subtest_name(), t->name);
-		if (!target_wanted(name))
-			continue;
-		igt_dynamic(t->name) {
-			/* its scan may log old leaks: before the watch */
-			if (needs & NEED_KMEMLEAK)
-				kmemleak_baseline();
-			subtest_begin();
-			test(t);
-			kmsg_watch_finish();
-		}
-		free_leftovers();
-	}
+	igt_require_f(!(needs & (NEED_SCANOUT | NEED_VUNPLUG)) || t->how == REMOVE_VUNPLUG,
+		      "this subtest reads vunplug's scanout or unloads vunplug: --removal debugfs only\n");
+	/* its scan may log old leaks: before the watch */
+	if (needs & NEED_KMEMLEAK)
+		kmemleak_baseline();
+	subtest_begin();
+	test(t);
+	kmsg_watch_finish();
 }
 
+/* The vunplug target, whatever --removal says (fbdev_defio_perf). */
 struct target *vunplug_target(void)
 {
-	discover_targets();
-	for (int i = 0; i < ntargets; i++)
-		if (targets[i].how == REMOVE_VUNPLUG)
-			return &targets[i];
-	igt_require_f(false, "no vunplug device: the vunplug module did not load\n");
-	return NULL;
+	static struct target vunplug = { .name = "vunplug-debugfs", .how = REMOVE_VUNPLUG };
+
+	igt_require_f(vunplug_available(),
+		      "no vunplug device: the vunplug module did not load\n");
+	return &vunplug;
 }
 
 /* Once per test, in its first fixture. */

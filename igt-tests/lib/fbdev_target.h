@@ -6,8 +6,9 @@
  * A target is one device with fbdev emulation and one removal path: the
  * vunplug driver's debugfs unplug, a vkms device disabled through configfs,
  * or a PCI display device removed through sysfs, unbound from its driver or
- * hot-unplugged by the machine. each_target() runs a test once per target, as a
- * dynamic subtest named <device>-<path>; vdev_add(), vdev_unplug() and
+ * hot-unplugged by the machine. A test runs on one target, which its
+ * --removal option and IGT's device filter (--device, $IGT_DEVICE) choose:
+ * run_on_target() runs a subtest on it; vdev_add(), vdev_unplug() and
  * vdev_free() bring a device of a target up, make it go away and bring it
  * back, whatever the path. A failed subtest leaves nothing behind:
  * free_leftovers() closes and restores what it left, and aborts the test
@@ -21,6 +22,7 @@
 #else
 #include "igt.h"
 #include "igt_kmod.h"
+#include "igt_device_scan.h"
 #endif
 
 #include <limits.h>
@@ -39,9 +41,8 @@
 #define NEED_KMEMLEAK	(1 << 2)	/* a kmemleak baseline, before the watch */
 
 /*
- * A target is one device with fbdev emulation and one removal path. Each
- * subtest runs once per target, as a dynamic subtest named after both
- * (e.g. bochs-display-unbind), so that results name the driver and the path.
+ * A target is one device with fbdev emulation and one removal path, named
+ * after both in messages (e.g. bochs-display-unbind).
  */
 enum removal {
 	REMOVE_VUNPLUG,		/* vunplug's debugfs "unplug"; a new device after */
@@ -49,10 +50,11 @@ enum removal {
 	REMOVE_PCI,		/* PCI sysfs "remove", then a bus "rescan" */
 	REMOVE_UNBIND,		/* driver "unbind", then "bind" */
 	REMOVE_HOTPLUG,		/* the machine's hot-unplug (FBDEV_UNPLUG_HOTPLUG) */
+	REMOVE_COUNT
 };
 
 struct target {
-	char name[64];		/* dynamic subtest name: <device>-<path> */
+	char name[64];		/* <device>-<path> */
 	enum removal how;
 	char bdf[16];		/* PCI paths: the device's address */
 	char driver[32];	/* PCI paths: its driver */
@@ -77,13 +79,20 @@ struct vdev {
 
 /* A way for a device to go away: see removal_paths[] in fbdev_target.c. */
 struct removal_path {
-	const char *name;		/* the <path> of a target's <device>-<path> */
+	const char *name;		/* --removal's value, and the <path> of a target */
 	void (*add)(struct vdev *d);	/* a device up, its card in d->card */
 	void (*unplug)(struct vdev *d);	/* it goes away (asserted) */
 	void (*restore)(struct vdev *d);	/* what the subtest took, back */
 };
 
 extern const struct removal_path removal_paths[];
+
+/* The tests' --removal option, for their help text. */
+#define TARGET_HELP \
+	"  -r, --removal=PATH\tHow the device goes away: debugfs (a vunplug\n" \
+	"\t\t\tdevice), configfs (a vkms device), or remove, unbind\n" \
+	"\t\t\tor device-del of the PCI device --device names\n"
+
 
 struct scanout {
 	uint32_t checksum;
@@ -147,15 +156,11 @@ unsigned long sysfs_hex(const char *dir, const char *file);
 const char *display_device_name(unsigned long vendor, unsigned long device,
 				unsigned long class);
 bool pci_slot_hotpluggable(const char *bdf);
-bool display_fbs_ready(void);
-void pci_bring_back(void);
-bool globs_want(const char *env, const char *name);
-bool target_wanted(const char *name);
-struct target *target_push(const char *device, enum removal how);
+int removal_by_name(const char *name);
+int target_opt_handler(const char *arg);
+struct target *target_get(void);
 bool vunplug_available(void);
 bool vkms_available(void);
-void discover_pci_targets(void);
-void discover_targets(void);
 unsigned int target_iterations(const struct target *t);
 bool pci_card_ready(struct pci_wait *w);
 int pci_target_up_start(struct target *t);
@@ -201,7 +206,7 @@ bool kmemleak_cmd(const char *cmd);
 void kmemleak_baseline(void);
 void kmemleak_assert_clean(unsigned int cycles);
 int subtest_begin(void);
-void each_target(void (*test)(struct target *t), unsigned int needs);
+void run_on_target(void (*test)(struct target *t), unsigned int needs);
 struct target *vunplug_target(void);
 bool hotplug_available(void);
 int hotplug_readd(struct target *t);
