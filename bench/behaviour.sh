@@ -3,7 +3,8 @@
 # The compositor authors' table: what each operation on /dev/fbN does after
 # its DRM device went away, on stock 7.2 and with the series, as
 # fbdev_unplug observed it ("behaviour: <operation> | <outcome>" lines in
-# the runs' results.json), for every target (driver and removal path).
+# the runs' results.json), for every target (driver and removal path,
+# from the binary's name: fbdev_unplug_<device>_<path>).
 # Prints the Markdown table for the README: one row per operation, one
 # outcome per kernel when every target agrees, else the outcomes with the
 # targets that gave them. The whole driver x path x operation matrix goes
@@ -16,8 +17,9 @@ lines() {
 	json=$BENCH_OUT/$1/results.json
 	[ -f "$json" ] || return 0
 	jq -r '.tests | to_entries[] | (.key | split("@")) as $k |
-		select($k[1] == "fbdev_unplug" or $k[1] == "fbdev_programs") |
-		(if ($k | length) > 3 then $k[3]
+		select($k[1] | test("^fbdev_(unplug|programs)")) |
+		(if $k[1] | test("^fbdev_(unplug|programs)_") then
+			$k[1] | sub("^fbdev_(unplug|programs)_"; "") | gsub("_"; "-")
 		 elif $k[2] == "aperture-handover" then "simpledrm-handover"
 		 else empty end) as $t |
 		(.value.out // "") | split("\n")[] | select(test("behaviour: ")) |

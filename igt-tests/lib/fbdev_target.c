@@ -478,10 +478,17 @@ int removal_by_name(const char *name)
 	return -1;
 }
 
+/* The tests' --removal option: IGT's option handler result. */
 int target_opt_handler(const char *arg)
 {
 	removal_opt = removal_by_name(arg);
-	return removal_opt < 0 ? IGT_OPT_HANDLER_ERROR : IGT_OPT_HANDLER_SUCCESS;
+	if (removal_opt >= 0)
+		return IGT_OPT_HANDLER_SUCCESS;
+	fprintf(stderr, "--removal %s: not a removal path; one of", arg);
+	for (int how = 0; how < REMOVE_COUNT; how++)
+		fprintf(stderr, " %s", removal_paths[how].name);
+	fprintf(stderr, "\n");
+	return IGT_OPT_HANDLER_ERROR;
 }
 
 /*
