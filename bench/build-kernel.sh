@@ -42,7 +42,7 @@ tree_key=$( {
 		git status --porcelain 2>/dev/null | sha256sum || true)
 	cd "$BENCH_TOP"
 	for p in $patches; do cat "patches/$p"; done
-	cat bench/kernel.config bench/build-kernel.sh
+	cat bench/kernel.config bench/build-kernel.sh bench/prepare-tree.sh
 	printf '%s\n' $newfiles
 } | sha256sum | cut -c1-16)
 key=$( {
@@ -72,34 +72,7 @@ elif [ -f "$out/.bench-tree-key" ] && [ "$(cat "$out/.bench-tree-key")" = "$tree
 else
 	say "kernel[$variant]: preparing source tree from $src"
 	rm -f "$out/.bench-tree-key"
-	mkdir -p "$tree"
-	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
-		"$src/" "$tree/"
-	# rsync gives the files that an earlier build patched or added back
-	# their old mtimes, older than the objects built from the patched
-	# versions: touch them so that make rebuilds what depends on them.
-	if [ -f "$out/.bench-touched" ]; then
-		(cd "$tree" && while IFS= read -r f; do
-			if [ -e "$f" ]; then touch "$f"; fi
-		done) <"$out/.bench-touched"
-	fi
-	# Remember them before building: the union of every build's files.
-	mkdir -p "$out"
-	{ patched_files $patches
-	  printf '%s\n' $newfiles
-	  cat "$out/.bench-touched" 2>/dev/null || true; } | sort -u >"$out/.bench-touched.new"
-	mv "$out/.bench-touched.new" "$out/.bench-touched"
-	for p in $patches; do
-		if ! err=$(cd "$tree" && git apply --check -v "$BENCH_TOP/patches/$p" 2>&1); then
-			file=$(printf '%s\n' "$err" | sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p;s/^error: \([^:]*\): does not exist.*/\1/p' | head -n 1)
-			die "patch $p does not apply to $src${file:+ (fails on $file)}"
-		fi
-		(cd "$tree" && git apply "$BENCH_TOP/patches/$p")
-	done
-	(cd "$BENCH_TOP" && for f in $newfiles; do
-		mkdir -p "$tree/$(dirname "$f")"
-		cp "$f" "$tree/$f"
-	done)
+	"$BENCH_TOP/bench/prepare-tree.sh" "$src" "$tree" $patches
 
 	say "kernel[$variant]: configuring (allnoconfig + bench/kernel.config)"
 	mkdir -p "$out"

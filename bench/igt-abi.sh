@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Checks igt-tests/igt_subset.h against the guest's IGT before the tests
+# Checks bench/guest/igt_subset.h against the guest's IGT before the tests
 # are compiled (see the header's own comment):
 #  1. the guest's igt-gpu-tools is the release the header names
 #     (IGT_SUBSET_VERSION); anything else stops the build;
@@ -15,15 +15,15 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 root=$1
-hdr=$BENCH_TOP/igt-tests/igt_subset.h
+hdr=$BENCH_TOP/bench/guest/igt_subset.h
 pin=$(sed -n 's/^#define IGT_SUBSET_VERSION "\(.*\)"$/\1/p' "$hdr")
-[ -n "$pin" ] || die "igt-tests/igt_subset.h names no IGT_SUBSET_VERSION"
+[ -n "$pin" ] || die "bench/guest/igt_subset.h names no IGT_SUBSET_VERSION"
 ver=$(chroot "$root" dpkg-query -W -f '${Version}' igt-gpu-tools 2>/dev/null) ||
 	die "the guest root has no igt-gpu-tools package"
 up=${ver#*:}
 up=${up%-*}
 [ "$up" = "$pin" ] ||
-	die "the guest has IGT $up ($ver) but igt-tests/igt_subset.h is written for IGT $pin: compare its declarations with IGT $up's headers (IGT_SRC=<igt-$up tree> make guest checks them) and update IGT_SUBSET_VERSION"
+	die "the guest has IGT $up ($ver) but bench/guest/igt_subset.h is written for IGT $pin: compare its declarations with IGT $up's headers (IGT_SRC=<igt-$up tree> make guest checks them) and update IGT_SUBSET_VERSION"
 
 # IGT's headers of that release: $IGT_SRC, or the Debian source package
 # (verified against the archive's Sources index), unpacked once.
@@ -89,9 +89,11 @@ cat >"$chk/check.c" <<'C'
 #include "igt_core.h"
 #include "igt_aux.h"
 #include "igt_debugfs.h"
+#include "igt_device_scan.h"
 #include "igt_kmod.h"
 #include "igt_kms.h"
 #include "igt_sysfs.h"
+#include "igt_vkms.h"
 #define IGT_SUBSET_CHECK
 #include "igt_subset.h"
 C
@@ -101,6 +103,6 @@ if ! chroot "$root" sh -c 'cd /opt/vunplug-bench/igt-check &&
 		$(pkg-config --cflags libdrm cairo pixman-1 libkmod) check.c' \
 	>"$chk.log" 2>&1; then
 	sed 's/^/    /' "$chk.log" | head -n 30 >&2
-	die "igt-tests/igt_subset.h does not agree with IGT $up's headers ($src): see above"
+	die "bench/guest/igt_subset.h does not agree with IGT $up's headers ($src): see above"
 fi
 say "igt: igt_subset.h agrees with the IGT headers in $src" >&2

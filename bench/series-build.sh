@@ -10,7 +10,6 @@ set -eu
 src=$(kernel_source)
 fixes=$(series_patches fix)
 drivers=$(series_patches driver)
-newfiles=$(new_files)
 touched=$(patched_files $fixes $drivers)
 # The directories of the touched sources, and every fbdev and DRM user of
 # the touched headers that the configuration builds.
@@ -28,19 +27,8 @@ n=0
 total=$(printf '%s\n' $fixes | wc -l)
 failed=0
 for k in $(seq 0 "$total"); do
-	rsync -a --delete --exclude=/o/ --exclude=/.git/ --exclude=/.bench-pristine \
-		"$src/" "$tree/"
-	# Restored files keep old mtimes: force make to rebuild them.
-	(cd "$tree" && touch $touched)
 	applied=$(printf '%s\n' $fixes | head -n "$k")
-	for p in $applied $drivers; do
-		(cd "$tree" && git apply "$BENCH_TOP/patches/$p") ||
-			die "patch $p does not apply on top of the previous ones"
-	done
-	(cd "$BENCH_TOP" && for f in $newfiles; do
-		mkdir -p "$tree/$(dirname "$f")"
-		cp "$f" "$tree/$f"
-	done)
+	"$BENCH_TOP/bench/prepare-tree.sh" "$src" "$tree" $applied $drivers
 	cp "$config" "$out/.config"
 	name=$(printf '%s\n' $applied | tail -n 1)
 	say "series-build: patches 1..$k ${name:+(up to $name)}"

@@ -49,7 +49,7 @@
  */
 
 #ifdef IGT_SUBSET_BUILD
-#include "igt_subset.h"	/* Debian ships libigt without headers */
+#include "igt_subset.h"	/* libigt, without IGT's headers */
 #else
 #include "igt.h"
 #include "igt_kmod.h"

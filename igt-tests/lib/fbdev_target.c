@@ -24,6 +24,7 @@
 
 #include <linux/fb.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include "fbdev_target.h"
 
@@ -64,18 +65,12 @@ const char *control_path(void)
 	return path;
 }
 
-/* Writes @text to the file at @path; 0 or -errno. */
+/* Writes @text to the (sysfs, debugfs) file at @path; 0 or -errno. */
 int write_text(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
+	int ret = igt_sysfs_write(AT_FDCWD, path, text, strlen(text));
 
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return ret < 0 ? ret : ret == (int)strlen(text) ? 0 : -EIO;
 }
 
 /* Returns 0 or -errno. */
@@ -280,40 +275,18 @@ void fb_open(struct vdev *d)
 /* Reads the first line of the file at @path into @buf; false if none. */
 bool read_text(const char *path, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "re");
-	bool ok;
+	int len = igt_sysfs_read(AT_FDCWD, path, buf, size - 1);
 
-	if (!f)
+	if (len <= 0)
 		return false;
-	ok = fgets(buf, size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
 }
 
 bool path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
-}
-
-/* Runs a command to completion; its exit status, or -1. */
-int run_cmd(char *const argv[])
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 /* --- PCI ------------------------------------------------------------------ */
@@ -628,9 +601,12 @@ static const char *hotplug_helper(void)
 
 bool hotplug_available(void)
 {
-	char *argv[] = { (char *)hotplug_helper(), "probe", NULL };
+	char cmd[PATH_MAX + 8];
 
-	return argv[0] && run_cmd(argv) == 0;
+	if (!hotplug_helper())
+		return false;
+	snprintf(cmd, sizeof(cmd), "%s probe", hotplug_helper());
+	return igt_system(cmd) == 0;
 }
 
 /*
@@ -704,68 +680,6 @@ int pci_target_up(struct target *t)
 }
 
 /* A vkms device with one pipeline, made through configfs. */
-void vkms_make(struct vdev *d)
-{
-	static const char *const dirs[] = {
-		"", "/planes/plane0", "/crtcs/crtc0", "/encoders/encoder0",
-		"/connectors/connector0",
-	};
-	static const char *const links[][2] = {
-		{ "/crtcs/crtc0", "/planes/plane0/possible_crtcs/crtc0" },
-		{ "/crtcs/crtc0", "/encoders/encoder0/possible_crtcs/crtc0" },
-		{ "/encoders/encoder0", "/connectors/connector0/possible_encoders/encoder0" },
-	};
-	static int seq;
-	char a[PATH_MAX], b[PATH_MAX];
-	int ret;
-
-	snprintf(d->vkms, sizeof(d->vkms), "fbdev_unplug-%d-%d", getpid(), ++seq);
-	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s%s", d->vkms, dirs[i]);
-		igt_assert_f(mkdir(a, 0755) == 0, "mkdir %s: %m\n", a);
-	}
-	snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s/planes/plane0/type", d->vkms);
-	ret = write_text(a, "1");	/* DRM_PLANE_TYPE_PRIMARY */
-	igt_assert_f(ret == 0, "writing 1 to %s: %s\n", a, strerror(-ret));
-	for (unsigned int i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s%s", d->vkms, links[i][0]);
-		snprintf(b, sizeof(b), VKMS_CONFIGFS "/%s%s", d->vkms, links[i][1]);
-		igt_assert_f(symlink(a, b) == 0, "symlink %s -> %s: %m\n", b, a);
-	}
-	snprintf(a, sizeof(a), VKMS_CONFIGFS "/%s/enabled", d->vkms);
-	ret = write_text(a, "1");
-	igt_assert_f(ret == 0, "writing 1 to %s: %s\n", a, strerror(-ret));
-}
-
-int vkms_enable(struct vdev *d, const char *value)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), VKMS_CONFIGFS "/%s/enabled", d->vkms);
-	return write_text(path, value);
-}
-
-/* Best effort: the configfs tree of a disabled vkms device, leaves first. */
-void vkms_rmdir(struct vdev *d)
-{
-	static const char *const paths[] = {
-		"/planes/plane0/possible_crtcs/crtc0",
-		"/encoders/encoder0/possible_crtcs/crtc0",
-		"/connectors/connector0/possible_encoders/encoder0",
-		"/planes/plane0", "/crtcs/crtc0", "/encoders/encoder0",
-		"/connectors/connector0", "",
-	};
-	char path[PATH_MAX];
-
-	for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		snprintf(path, sizeof(path), VKMS_CONFIGFS "/%s%s", d->vkms, paths[i]);
-		if (i < 3 ? unlink(path) : rmdir(path))
-			igt_debug("removing %s: %m\n", path);
-	}
-	d->vkms[0] = '\0';
-}
-
-/* The card of the vkms device: /sys/devices/faux/<name>/drm/card<N>. */
 bool vkms_card(struct fb_lookup *l, const char *name)
 {
 	char path[PATH_MAX];
@@ -916,15 +830,16 @@ bool gone(struct gone_wait *w)
 /* Hot-unplugs the device of @t; returns once the guest let go of it. */
 void hotplug_del(struct target *t)
 {
-	char *argv[] = { (char *)hotplug_helper(), "del", t->bdf, NULL };
+	char cmd[PATH_MAX + 32];
 	struct gone_wait w;
 
-	igt_assert_f(argv[0], "FBDEV_UNPLUG_HOTPLUG is not set\n");
-	igt_assert_f(run_cmd(argv) == 0, "%s del %s failed\n", argv[0], t->bdf);
+	igt_assert_f(hotplug_helper(), "FBDEV_UNPLUG_HOTPLUG is not set\n");
+	snprintf(cmd, sizeof(cmd), "%s del %s", hotplug_helper(), t->bdf);
+	igt_assert_f(igt_system(cmd) == 0, "%s failed\n", cmd);
 	pci_path(t, "", w.path, sizeof(w.path));
 	igt_assert_f(igt_wait(gone(&w), PCI_TIMEOUT_MS, 20),
 		     "%s is still there %d s after %s del (ACPI hotplug in the guest?)\n",
-		     w.path, PCI_TIMEOUT_MS / 1000, argv[0]);
+		     w.path, PCI_TIMEOUT_MS / 1000, hotplug_helper());
 }
 
 /* --- the removal paths ----------------------------------------------------- */
@@ -950,32 +865,42 @@ static void vunplug_restore(struct vdev *d)
 		control_write("sync");
 }
 
+/* A vkms device with one pipeline, made and enabled through configfs. */
 static void vkms_add(struct vdev *d)
 {
+	static int seq;
 	struct fb_lookup lookup;
+	char name[64];
 
-	vkms_make(d);
-	igt_assert_f(vkms_card(&lookup, d->vkms),
-		     "vkms device %s: no /sys/devices/faux/%s/drm/card*\n",
-		     d->vkms, d->vkms);
+	snprintf(name, sizeof(name), "fbdev_unplug-%d-%d", getpid(), ++seq);
+	d->vkms = igt_vkms_device_create(name);
+	igt_assert_f(d->vkms, "cannot make the vkms device %s in configfs\n", name);
+	igt_vkms_device_add_plane(d->vkms, "plane0");
+	igt_vkms_plane_set_type(d->vkms, "plane0", DRM_PLANE_TYPE_PRIMARY);
+	igt_vkms_device_add_crtc(d->vkms, "crtc0");
+	igt_vkms_device_add_encoder(d->vkms, "encoder0");
+	igt_vkms_device_add_connector(d->vkms, "connector0");
+	igt_assert(igt_vkms_plane_attach_crtc(d->vkms, "plane0", "crtc0"));
+	igt_assert(igt_vkms_encoder_attach_crtc(d->vkms, "encoder0", "crtc0"));
+	igt_assert(igt_vkms_connector_attach_encoder(d->vkms, "connector0", "encoder0"));
+	igt_vkms_device_set_enabled(d->vkms, true);
+	igt_assert_f(vkms_card(&lookup, name),
+		     "vkms device %s: no /sys/devices/faux/%s/drm/card*\n", name, name);
 	d->card = lookup.card;
 }
 
 static void vkms_unplug(struct vdev *d)
 {
-	int ret = vkms_enable(d, "0");
-
-	igt_assert_f(ret == 0, "writing 0 to %s/%s/enabled failed: %s\n",
-		     VKMS_CONFIGFS, d->vkms, strerror(-ret));
+	igt_vkms_device_set_enabled(d->vkms, false);
 }
 
+/* Disables the device if the subtest did not, and removes its configfs tree. */
 static void vkms_restore(struct vdev *d)
 {
-	if (!d->vkms[0])
+	if (!d->vkms)
 		return;
-	if (!d->unplugged)
-		vkms_enable(d, "0");
-	vkms_rmdir(d);
+	igt_vkms_device_destroy(d->vkms);
+	d->vkms = NULL;
 }
 
 static void pci_add(struct vdev *d)

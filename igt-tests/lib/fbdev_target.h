@@ -18,11 +18,13 @@
 #define FBDEV_TARGET_H
 
 #ifdef IGT_SUBSET_BUILD
-#include "igt_subset.h"	/* Debian ships libigt without headers */
+#include "igt_subset.h"	/* libigt, without IGT's headers */
 #else
 #include "igt.h"
 #include "igt_kmod.h"
 #include "igt_device_scan.h"
+#include "igt_sysfs.h"
+#include "igt_vkms.h"
 #endif
 
 #include <limits.h>
@@ -64,7 +66,7 @@ struct target {
 struct vdev {
 	struct target *t;	/* what it is and how it goes away */
 	int id;			/* vunplug: platform id, vunplug.<id> */
-	char vkms[64];		/* vkms: configfs device directory */
+	igt_vkms_t *vkms;	/* vkms: its configfs device */
 	int card;		/* /dev/dri/card<card> */
 	int fb;			/* /dev/fb<fb> */
 	int debugfs;		/* vunplug: its debugfs directory (unplug, scanout) */
@@ -147,7 +149,6 @@ void track(struct vdev *d, bool add);
 void fb_open(struct vdev *d);
 bool read_text(const char *path, char *buf, size_t size);
 bool path_exists(const char *path);
-int run_cmd(char *const argv[]);
 void pci_path(const struct target *t, const char *file, char *out, size_t size);
 void pci_drm_parent(const char *bdf, char *out, size_t size);
 int pci_card(const char *bdf);
@@ -165,9 +166,6 @@ unsigned int target_iterations(const struct target *t);
 bool pci_card_ready(struct pci_wait *w);
 int pci_target_up_start(struct target *t);
 int pci_target_up(struct target *t);
-void vkms_make(struct vdev *d);
-int vkms_enable(struct vdev *d, const char *value);
-void vkms_rmdir(struct vdev *d);
 bool vkms_card(struct fb_lookup *l, const char *name);
 void vunplug_add(struct vdev *d);
 struct vdev *vdev_add(struct target *t);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * igt_subset.h - the few libigt declarations fbdev_unplug.c needs.
+ * igt_subset.h - the few libigt declarations the tests of igt-tests/ need.
  *
  * Why this file exists: Debian ships libigt.so.0 (package igt-gpu-tools)
  * but no IGT headers, so a test built outside IGT's source tree has nothing
@@ -142,8 +142,29 @@ void kmstest_set_vt_graphics_mode(void);
 uint64_t igt_nsec_elapsed(struct timespec *start);
 int igt_debugfs_simple_read(int dir, const char *filename, char *buf, int size);
 bool __igt_sysfs_get_u32(int dir, const char *attr, uint32_t *value);
+int igt_sysfs_read(int dir, const char *attr, void *data, int len);
+int igt_sysfs_write(int dir, const char *attr, const void *data, int len);
+int igt_system(const char *command);
 int igt_device_filter_count(void);
 const char *igt_device_filter_get(unsigned int num);
+
+/* lib/igt_vkms.h: a vkms device made through configfs (opaque here). */
+typedef struct igt_vkms igt_vkms_t;
+igt_vkms_t *igt_vkms_device_create(const char *name);
+void igt_vkms_device_destroy(igt_vkms_t *dev);
+void igt_vkms_device_set_enabled(igt_vkms_t *dev, bool enabled);
+void igt_vkms_device_add_plane(igt_vkms_t *dev, const char *name);
+void igt_vkms_plane_set_type(igt_vkms_t *dev, const char *name, int type);
+bool igt_vkms_plane_attach_crtc(igt_vkms_t *dev, const char *plane_name,
+				const char *crtc_name);
+void igt_vkms_device_add_crtc(igt_vkms_t *dev, const char *name);
+void igt_vkms_device_add_encoder(igt_vkms_t *dev, const char *name);
+bool igt_vkms_encoder_attach_crtc(igt_vkms_t *dev, const char *encoder_name,
+				  const char *crtc_name);
+void igt_vkms_device_add_connector(igt_vkms_t *dev, const char *name);
+bool igt_vkms_connector_attach_encoder(igt_vkms_t *dev,
+				       const char *connector_name,
+				       const char *encoder_name);
 
 #ifndef IGT_SUBSET_CHECK
 /*
