@@ -38,7 +38,8 @@ fi
 bin=$root/opt/vunplug-bench/bin
 key=$(hash_files "$BENCH_TOP"/igt-tests/*.c "$BENCH_TOP"/igt-tests/lib/* \
 	"$BENCH_TOP"/examples/*.c "$BENCH_TOP"/bench/guest/* \
-	"$BENCH_TOP/bench/guest-init.sh" "$BENCH_TOP/bench/igt-abi.sh")
+	"$BENCH_TOP/bench/guest-init.sh" "$BENCH_TOP/bench/igt-abi.sh" \
+	"$BENCH_TOP/bench/build-guest.sh")
 if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	"$BENCH_TOP/bench/igt-abi.sh" "$root"
 	say "guest: compiling igt-tests/ against libigt.so.0" >&2
@@ -80,6 +81,14 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	install -m 0755 "$BENCH_TOP/bench/guest-init.sh" "$root/opt/vunplug-bench/init"
 	install -m 0755 "$BENCH_TOP/bench/guest/igt-device.sh" \
 		"$root/opt/vunplug-bench/igt-device"
+	# The shared libraries of igt_runner and the tests (ours and the IGT
+	# tests of tests/*.txt, all linked alike), which the guest's init
+	# copies into RAM (run-vm.sh passes the list).
+	for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
+		/opt/vunplug-bench/bin/*; do
+		chroot "$root" ldd "$b" 2>/dev/null || true	# scripts have none
+	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ' \
+		>"$root/opt/vunplug-bench/ramlibs"
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
 phase guest "$phase_t0"

@@ -38,8 +38,9 @@ fi
 # every run. bochs-display, the one display device QEMU lets device_del
 # remove, sits behind a PCI bridge with ACPI hot-plug; the root bus has
 # none: with it, ACPI made every device of the root bus cost 0.7 s at
-# boot and every rescan 0.9 s (0.4 s without).
-: "${BENCH_DISPLAYS=-global PIIX4_PM.acpi-root-pci-hotplug=off -device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
+# boot and every rescan 0.9 s (0.4 s without); it is off for every guest
+# (below), also one without display devices (make quick).
+: "${BENCH_DISPLAYS=-device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
 # The guest's helpers for the tests: QEMU's PCI hot-unplug for the
 # device-del targets, and the recipe's example for fbdev_programs.
 : "${FBDEV_UNPLUG_HOTPLUG=/opt/vunplug-bench/bin/pci-hotplug}"
@@ -120,13 +121,11 @@ if [ "$boot" -eq 1 ]; then
 		esac
 	done
 	{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
-	# The shared libraries that igt_runner and these binaries load: the guest
-	# copies them into RAM before the first test.
-	ramlibs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
-		/opt/vunplug-bench/bin/fbdev_unplug \
-		$(readlink "$run/job/testroot"/*); do
-		chroot "$guest" ldd "$b" 2>/dev/null || true	# scripts have none
-	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')
+	# The shared libraries that igt_runner and the tests load (listed when
+	# the guest was built): the guest copies them into RAM before the
+	# first test.
+	ramlibs=$(cat "$guest/opt/vunplug-bench/ramlibs") ||
+		die "$guest has no library list: build the guest with this bench (make guest)"
 	echo "BENCH_RAMLIBS='$ramlibs'" >>"$run/job/job.env"
 fi
 
@@ -165,6 +164,7 @@ t0=$(date +%s)
 t0_ms=$(now)
 # shellcheck disable=SC2086
 qemu-system-x86_64 $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefaults -no-reboot \
+	-global PIIX4_PM.acpi-root-pci-hotplug=off \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
 	-append "console=ttyS0${vga_mode} root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
