@@ -85,7 +85,7 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	# tests of tests/*.txt, all linked alike), which the guest's init
 	# copies into RAM (run-vm.sh passes the list).
 	for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
-		/opt/vunplug-bench/bin/*; do
+		$(cd "$root" && ls -d opt/vunplug-bench/bin/* | sed 's|^|/|'); do
 		chroot "$root" ldd "$b" 2>/dev/null || true	# scripts have none
 	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ' \
 		>"$root/opt/vunplug-bench/ramlibs"

@@ -241,7 +241,7 @@ is_retried() {
 
 # A setting that run directory $1 recorded (run-vm.sh's job.env):
 # run_setting DIR NAME. A run records its variant (BENCH_VARIANT), its
-# test list (job/testlist) and how it chose targets, so that summary.sh,
+# test list (job/testlist) and its settings, so that summary.sh,
 # retry-flakes.sh and make compare read the run, not the environment.
 run_setting() {
 	sed -n "s/^$2='\(.*\)'\$/\1/p" "$1/job/job.env" 2>/dev/null | head -n 1

@@ -196,9 +196,14 @@ qemu_ticks() {
 # CPU's backtrace, the tasks blocked in D state and the locks held.
 hang_report() {
 	{
-		# binary@subtest[@dynamic subtest], from IGT's kernel log lines
+		# binary@subtest[@dynamic subtest], from IGT's kernel log lines;
+		# the binary as igt_runner's "[N/M] (S left) BINARY (...)" line
+		# names it (a target's, where igt-device.sh runs the test)
 		printf 'the last subtest started: %s\n' "$(tr -d '\r' <"$run/console.log" | awk '
-			/\[IGT\] [^ ]+: starting subtest / { t = $(NF - 3); sub(":$", "", t); t = t "@" $NF }
+			/\[[0-9]+\/[0-9]+\] \( *[0-9]+s left\) / { b = $0; sub(/.*s left\) /, "", b); sub(/ .*/, "", b) }
+			/\[IGT\] [^ ]+: starting subtest / { t = $(NF - 3); sub(":$", "", t)
+				if (b != "" && index(b, t "_") == 1) t = b
+				t = t "@" $NF }
 			/\[IGT\] [^ ]+: starting dynamic subtest / { d = $NF; dt = t }
 			END { if (d != "" && dt == t) t = t "@" d; print t }')"
 		c0=$(qemu_ticks)

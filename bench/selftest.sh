@@ -151,7 +151,7 @@ json=$out/fixed/results.json
 # all), and it has no report of another kind.
 attributed() {
 	t=igt@kernel_reports@$1
-	[ "$1" = defio-flush ] && t=igt@fbdev_unplug@$1
+	[ "$1" = defio-flush ] && t=igt@fbdev_unplug_vunplug_debugfs@$1
 	want=$2
 	shift 2
 	[ -f "$json" ] || return 1

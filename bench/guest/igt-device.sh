@@ -92,6 +92,10 @@ else
 		find_card && break
 		sleep 0.5
 	done
+	if [ -z "$card" ]; then
+		echo "$0: ${dev##*/} ($name) has no DRM card 10 s after loading its driver" >&2
+		exit 77
+	fi
 fi
 # IGT opens only the drivers of its own list with DRIVER_ANY (virtio_gpu
 # is left out on purpose, bochs, cirrus-qemu and qxl are not in it):

@@ -146,7 +146,7 @@ int igt_sysfs_read(int dir, const char *attr, void *data, int len);
 int igt_sysfs_write(int dir, const char *attr, const void *data, int len);
 int igt_system(const char *command);
 int igt_device_filter_count(void);
-const char *igt_device_filter_get(unsigned int num);
+const char *igt_device_filter_get(int num);
 
 /* lib/igt_vkms.h: a vkms device made through configfs (opaque here). */
 typedef struct igt_vkms igt_vkms_t;

@@ -466,7 +466,7 @@ int target_opt_handler(const char *arg)
 
 /*
  * The PCI device that IGT's device filter @filter names, in @bdf: the forms
- * drm:/dev/dri/cardN (what igt_runner's wrappers pass) and pci:slot=BDF.
+ * drm:/dev/dri/cardN and pci:slot=BDF.
  */
 static bool filter_pci_device(const char *filter, char *bdf, size_t size)
 {
@@ -610,7 +610,8 @@ bool hotplug_available(void)
 }
 
 /*
- * Plugs the device of @t back; it and the other targets of it move along.
+ * Plugs the device of @t back, at the address the helper prints (@t's bdf
+ * follows it).
  * 0, or -EIO when the helper failed (it said why on stderr).
  */
 int hotplug_readd(struct target *t)
@@ -894,7 +895,12 @@ static void vkms_unplug(struct vdev *d)
 	igt_vkms_device_set_enabled(d->vkms, false);
 }
 
-/* Disables the device if the subtest did not, and removes its configfs tree. */
+/*
+ * Disables the device if the subtest did not, and removes its configfs
+ * tree. igt_vkms_device_destroy() asserts: a vkms device that cannot be
+ * removed fails the fixture that frees the leftovers, and with it every
+ * later subtest, rather than letting them run next to it.
+ */
 static void vkms_restore(struct vdev *d)
 {
 	if (!d->vkms)
@@ -958,7 +964,7 @@ static void pci_restore(struct vdev *d)
  * target is brought up (sets card), made to go away (asserts that it
  * did), and, best effort, after a subtest that passed or failed, how
  * what the subtest took is given back. A new path is one more row, its
- * three functions, and where targets are found, a target_push().
+ * three functions; --removal takes its name (see target_pick()).
  */
 const struct removal_path removal_paths[] = {
 	[REMOVE_VUNPLUG] = { "debugfs", vunplug_add, vunplug_unplug, vunplug_restore },
@@ -1274,7 +1280,7 @@ void kmsg_watch_end(int fd)
 		     reports, first);
 }
 
-/* Ends the watch that each_target() began, unless the test ended it. */
+/* Ends the watch that run_on_target() began, unless the test ended it. */
 void kmsg_watch_finish(void)
 {
 	if (kmsg_fd >= 0)
