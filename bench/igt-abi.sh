@@ -7,7 +7,8 @@
 #  2. with IGT's headers of that release -- $IGT_SRC (an IGT source tree),
 #     else Debian's intel-gpu-tools source package from the archive -- the
 #     header must compile after IGT's own with IGT_SUBSET_CHECK: every
-#     declaration then agrees with IGT's. When neither can be had, one line
+#     declaration then agrees with IGT's; and the tests must compile as in
+#     IGT's tree, with igt.h instead of igt_subset.h. When neither can be had, one line
 #     says so and the link against libigt.so.0 (every symbol resolved) is
 #     the remaining check.
 # Usage: igt-abi.sh GUEST_ROOT
@@ -106,3 +107,25 @@ if ! chroot "$root" sh -c 'cd /opt/vunplug-bench/igt-check &&
 	die "bench/guest/igt_subset.h does not agree with IGT $up's headers ($src): see above"
 fi
 say "igt: igt_subset.h agrees with the IGT headers in $src" >&2
+
+# And the tests as IGT's tree would build them: with igt.h, without
+# igt_subset.h (the tree's meson-generated config.h: an empty one).
+mkdir -p "$chk/src/lib"
+cp "$BENCH_TOP"/igt-tests/*.c "$chk/src/"
+cp "$BENCH_TOP"/igt-tests/lib/* "$chk/src/lib/"
+: >"$chk/src/config.h"
+for c in "$BENCH_TOP"/igt-tests/*.c; do
+	t=$(basename "$c")
+	libsrc=""
+	! grep -q '^#include "fbdev_target.h"' "$c" || libsrc=lib/fbdev_target.c
+	if ! chroot "$root" sh -c "cd /opt/vunplug-bench/igt-check/src &&
+		gcc -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE \
+			-I. -Ilib -I../igt/lib -I../igt/include/drm-uapi \
+			-I../igt/include/linux-uapi -I../igt/include \
+			\$(pkg-config --cflags libdrm cairo pixman-1 libkmod) $t $libsrc" \
+		>"$chk.log" 2>&1; then
+		sed 's/^/    /' "$chk.log" | head -n 30 >&2
+		die "igt-tests/$t does not build with igt.h against IGT $up's headers ($src): see above"
+	fi
+done
+say "igt: igt-tests/ builds with igt.h against the IGT headers in $src" >&2
