@@ -190,6 +190,10 @@ void sigbus_install(void);
 bool raises_sigbus(void (*fn)(void *), void *arg);
 void read_byte(void *p);
 void write_byte(void *p);
+int map_faults_missed(uint8_t *map, int npages, bool write, const char *who,
+		      int *first);
+void assert_no_missed_faults(int missed, int first, int npages, bool write,
+			     const char *who);
 void assert_map_faults(uint8_t *map, int npages, bool write, const char *who);
 void assert_pages_fault(struct vdev *d, bool write, const char *who);
 bool scanout_updated(struct scanout_wait *w);
