@@ -443,7 +443,7 @@ static struct target target;
 static char target_skip[256];	/* why there is no target, once tried */
 
 /* The removal path called @name, for the tests' --removal; -1 if none. */
-int removal_by_name(const char *name)
+static int removal_by_name(const char *name)
 {
 	for (int how = 0; how < REMOVE_COUNT; how++)
 		if (!strcmp(name, removal_paths[how].name))

@@ -157,7 +157,6 @@ unsigned long sysfs_hex(const char *dir, const char *file);
 const char *display_device_name(unsigned long vendor, unsigned long device,
 				unsigned long class);
 bool pci_slot_hotpluggable(const char *bdf);
-int removal_by_name(const char *name);
 int target_opt_handler(const char *arg);
 struct target *target_get(void);
 bool vunplug_available(void);
