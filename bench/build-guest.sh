@@ -82,13 +82,19 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	install -m 0755 "$BENCH_TOP/bench/guest/igt-device.sh" \
 		"$root/opt/vunplug-bench/igt-device"
 	# The shared libraries of igt_runner and the tests (ours and the IGT
-	# tests of tests/*.txt, all linked alike), which the guest's init
-	# copies into RAM (run-vm.sh passes the list).
-	for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
+	# tests of tests/*.txt, all linked alike), in one archive that the
+	# guest's init unpacks into RAM: over 9p every file costs about 0.13 s
+	# to copy whatever its size (40 files: 7 s; one archive of the same
+	# 36 MB: 4.4 s). Made in the chroot: ldd names symlinks, which tar -h
+	# follows inside the guest root.
+	libs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
 		$(cd "$root" && ls -d opt/vunplug-bench/bin/* | sed 's|^|/|'); do
 		chroot "$root" ldd "$b" 2>/dev/null || true	# scripts have none
-	done | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ' \
-		>"$root/opt/vunplug-bench/ramlibs"
+	done | sed -n 's/.* => \/\([^ ]*\) .*/\1/p' | sort -u)
+	# shellcheck disable=SC2086
+	chroot "$root" tar -C / -chf /opt/vunplug-bench/ramlibs.tar \
+		--transform='s|.*/||' $libs ||
+		die "packing the guest's shared libraries into ramlibs.tar failed"
 	printf '%s\n' "$key" >"$bin/.bench-key"
 fi
 phase guest "$phase_t0"

@@ -33,10 +33,10 @@ read -r cpus </sys/devices/system/cpu/online
 echo "bench: guest up: kernel $release, cpus $cpus"
 stamp "init started"
 echo 8 >/proc/sys/kernel/printk
-# The shared libraries of igt_runner and the tests, copied into RAM while
-# the modules load: from the 9p root, loading them took a third of a
-# second at every exec.
-cp $BENCH_RAMLIBS /tmp/lib/ &
+# The shared libraries of igt_runner and the tests, unpacked into RAM
+# while the modules load: from the 9p root, loading them took a third of a
+# second at every exec (build-guest.sh packs them).
+tar -xf /opt/vunplug-bench/ramlibs.tar -C /tmp/lib &
 ramlibs=$!
 for m in $BENCH_MODULES; do
 	modprobe "$m" || echo "bench: modprobe $m failed"
@@ -70,7 +70,7 @@ fi
 if wait "$ramlibs"; then
 	export LD_LIBRARY_PATH=/tmp/lib
 else
-	echo "bench: copying the shared libraries to RAM failed; loading them from 9p"
+	echo "bench: unpacking the shared libraries into RAM failed; loading them from 9p"
 fi
 stamp "libraries in RAM, starting igt_runner"
 cd /tmp

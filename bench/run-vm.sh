@@ -121,12 +121,11 @@ if [ "$boot" -eq 1 ]; then
 		esac
 	done
 	{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
-	# The shared libraries that igt_runner and the tests load (listed when
-	# the guest was built): the guest copies them into RAM before the
+	# The shared libraries that igt_runner and the tests load, packed when
+	# the guest was built: the guest unpacks them into RAM before the
 	# first test.
-	ramlibs=$(cat "$guest/opt/vunplug-bench/ramlibs") ||
-		die "$guest has no library list: build the guest with this bench (make guest)"
-	echo "BENCH_RAMLIBS='$ramlibs'" >>"$run/job/job.env"
+	[ -f "$guest/opt/vunplug-bench/ramlibs.tar" ] ||
+		die "$guest has no ramlibs.tar: build the guest with this bench (make guest)"
 fi
 
 # QEMU's monitor for the guest: a virtio-serial port whose chardev

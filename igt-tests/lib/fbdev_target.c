@@ -520,10 +520,16 @@ static bool target_pick(void)
 		goto named;
 	}
 
-	if (!filter || !filter_pci_device(filter, target.bdf, sizeof(target.bdf))) {
+	if (!filter) {
 		snprintf(target_skip, sizeof(target_skip),
-			 "--removal %s needs a PCI display device named by --device or $IGT_DEVICE (drm:/dev/dri/cardN or pci:slot=BDF), got %s\n",
-			 removal_paths[how].name, filter ?: "none");
+			 "--removal %s needs a PCI display device named by --device or $IGT_DEVICE (drm:/dev/dri/cardN or pci:slot=BDF)\n",
+			 removal_paths[how].name);
+		return false;
+	}
+	if (!filter_pci_device(filter, target.bdf, sizeof(target.bdf))) {
+		snprintf(target_skip, sizeof(target_skip),
+			 "the device filter %s names no PCI display device here (--removal %s takes drm:/dev/dri/cardN or pci:slot=BDF)\n",
+			 filter, removal_paths[how].name);
 		return false;
 	}
 	pci_path(&target, "driver", link, sizeof(link));
