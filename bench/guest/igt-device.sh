@@ -12,9 +12,9 @@
 # For a PCI device it finds the device, loads its driver (not when
 # igt_runner only lists the subtests: fbdev_unplug's aperture-handover
 # needs bochs unloaded until it runs), waits for its card (up to 10 s) and
-# names it with IGT_DEVICE. A device the guest does not have (or whose
-# driver makes no card) is named by its PCI ids, which match nothing:
-# the test skips each subtest, as on a machine without it.
+# names it with IGT_DEVICE. A device the guest does not have, or whose
+# driver makes no card, is named by a filter that matches no card: the
+# test skips each subtest, as on a machine without it.
 name=${0##*/}
 case $name in
 core_hotunplug_*)
@@ -68,20 +68,21 @@ listing=
 case " $* " in
 *" --list-subtests "*) listing=1 ;;
 esac
-# The test without its device: IGT's filter by vendor and device matches
-# no device, so that every subtest skips with the test's own reason.
-# Usage: no_device REASON "$@"
+# The test without its device: IGT_DEVICE names the device's PCI slot
+# ("none" when it has none), which no card matches, so that every subtest
+# skips with the test's own reason. (Not its vendor and device ids: VGA
+# and bochs-display share them, and so do virtio-vga and virtio-gpu-pci.)
+# Usage: no_device SLOT REASON "$@"
 no_device() {
-	echo "$0: $1" >&2
-	shift
-	v=${id%%:*} p=${id#*:}
-	export IGT_DEVICE=pci:vendor=$v,device=${p%%:*}
+	echo "$0: $2" >&2
+	export IGT_DEVICE=pci:slot=$1
+	shift 2
 	[ -n "$path" ] && set -- --removal "$path" "$@"
 	exec "$bin" "$@"
 }
 if ! find_dev && { [ -n "$listing" ] || ! echo 1 >/sys/bus/pci/rescan || ! find_dev; }; then
 	[ -n "$listing" ] && exec "$bin" "$@"
-	no_device "this guest has no $name ($id)" "$@"
+	no_device none "this guest has no $name ($id)" "$@"
 fi
 # IGT's filter by the card's node: its card is under the PCI device, or
 # under its virtio device.
@@ -107,7 +108,7 @@ elif ! find_card; then
 		sleep 0.5
 	done
 	[ -n "$card" ] ||
-		no_device "${dev##*/} ($name) has no DRM card 10 s after loading its driver" "$@"
+		no_device "${dev##*/}" "${dev##*/} ($name) has no DRM card 10 s after loading its driver" "$@"
 fi
 # IGT opens only the drivers of its own list with DRIVER_ANY (virtio_gpu
 # is left out on purpose, bochs, cirrus-qemu and qxl are not in it):
