@@ -121,12 +121,11 @@ if [ "$boot" -eq 1 ]; then
 		esac
 	done
 	{ echo TESTLIST; echo $bins; echo END TESTLIST; } >"$run/job/testroot/test-list.txt"
-	# The shared libraries that igt_runner and the tests load, packed when
-	# the guest was built: the guest unpacks them into RAM before the
-	# first test.
-	[ -f "$guest/opt/vunplug-bench/ramlibs.tar" ] ||
-		die "$guest has no ramlibs.tar: build the guest with this bench (make guest)"
 fi
+# The shared libraries that igt_runner and the tests load, on a disk image
+# made with the guest (build-guest.sh), mounted read-only by the guest.
+libs=$guest/opt/vunplug-bench/libs.img
+[ -f "$libs" ] || die "$guest has no libs.img: build the guest with this bench (make guest)"
 
 # QEMU's monitor for the guest: a virtio-serial port whose chardev
 # connects to QEMU's own QMP socket (real hot-unplug, device_del, from
@@ -158,21 +157,75 @@ case " $BENCH_DISPLAYS " in
 *" -device VGA,"*) vga_mode=" vga=0x311" ;;
 *) vga_mode="" ;;
 esac
-say "boot ($tag): $release under $accel, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
+# The machine. A guest without PCI display devices (make quick: vunplug
+# and vfbdefio need none) is QEMU's microvm: no PCI bus and ACPI tables of
+# a few devices, the virtio devices on virtio-mmio, the kernel entered
+# uncompressed through PVH. It reaches init about 5 s sooner under TCG
+# than the PC, whose ACPI and PCI enumeration alone cost 6 s. The PC for
+# everything else, and where the kernel lacks CONFIG_PVH or
+# CONFIG_VIRTIO_MMIO (a tree configured before the bench asked for them).
+# BENCH_MACHINE=pc or microvm overrides the choice.
+machine=${BENCH_MACHINE:-}
+if [ -z "$machine" ]; then
+	machine=pc
+	if [ -z "$BENCH_DISPLAYS" ] && [ -f "$tree/o/vmlinux" ] &&
+	   grep -q '^CONFIG_PVH=y' "$tree/o/.config" &&
+	   grep -q '^CONFIG_VIRTIO_MMIO=y' "$tree/o/.config"; then
+		case $accel in
+		kvm*) machine=microvm ;;
+		# (TCG's guest TSC is the host's: x86 hosts only, see below)
+		*) [ "$(uname -m)" != x86_64 ] || machine=microvm ;;
+		esac
+	fi
+fi
+case $machine in
+pc)
+	mach="-M pc -global PIIX4_PM.acpi-root-pci-hotplug=off"
+	virtio=pci serial_addr=,addr=0x9 blk_addr=,addr=0xa
+	# (without it, each PCI IRQ link's _PRT evaluation under TCG loops
+	# until ACPICA's 30 s timeout)
+	append="acpi=noirq"
+	;;
+microvm)
+	[ -z "$BENCH_DISPLAYS" ] ||
+		die "BENCH_MACHINE=microvm has no PCI bus for BENCH_DISPLAYS; use BENCH_MACHINE=pc"
+	kernel=$tree/o/vmlinux
+	[ -f "$kernel" ] || die "no uncompressed kernel at $kernel for BENCH_MACHINE=microvm"
+	mach="-M microvm"
+	virtio=device serial_addr='' blk_addr=''
+	append=
+	# No HPET, PM timer or PIT gate to calibrate the TSC against: under
+	# TCG the guest's TSC runs at the host's rate, measured here.
+	case $accel in
+	tcg)
+		khz=$BENCH_CACHE/host/tsc-khz-$(hash_files "$BENCH_TOP/bench/host/tsc-khz.c")
+		if [ ! -x "$khz" ]; then
+			mkdir -p "${khz%/*}"
+			gcc -O2 -o "$khz" "$BENCH_TOP/bench/host/tsc-khz.c" ||
+				die "cannot build bench/host/tsc-khz.c for a microvm guest (BENCH_MACHINE=pc needs none)"
+		fi
+		append="tsc_early_khz=$("$khz")"
+		;;
+	esac
+	;;
+*) die "BENCH_MACHINE must be pc or microvm (got '$machine')" ;;
+esac
+say "boot ($tag): $release under $accel on $machine, watchdog ${BENCH_TIMEOUT} s (console: $run/console.log)"
 t0=$(date +%s)
 t0_ms=$(now)
 # shellcheck disable=SC2086
-qemu-system-x86_64 $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefaults -no-reboot \
-	-global PIIX4_PM.acpi-root-pci-hotplug=off \
+qemu-system-x86_64 $mach $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefaults -no-reboot \
 	-display none -monitor none -serial "file:$run/console.log" \
 	-kernel "$kernel" \
-	-append "console=ttyS0${vga_mode} root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw acpi=noirq init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
+	-append "console=ttyS0${vga_mode} root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose rw${append:+ $append} init=/opt/vunplug-bench/init printk.time=1 panic=-1 oops=panic softlockup_panic=1 unknown_nmi_panic panic_sys_info=all_bt,blocked_tasks,locks kasan.fault=report kasan_multi_shot${BENCH_CMDLINE:+ $BENCH_CMDLINE}" \
 	-fsdev "local,id=root,path=$guest,security_model=none,multidevs=remap" \
-	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-device "virtio-9p-$virtio,fsdev=root,mount_tag=/dev/root" \
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
-	-device virtio-9p-pci,fsdev=bench,mount_tag=bench \
+	-device "virtio-9p-$virtio,fsdev=bench,mount_tag=bench" \
 	$BENCH_DISPLAYS \
-	-device virtio-serial-pci,addr=0x9 \
+	-device "virtio-serial-$virtio$serial_addr" \
+	-drive "file=$libs,format=raw,if=none,id=libs,readonly=on" \
+	-device "virtio-blk-$virtio,drive=libs$blk_addr" \
 	-chardev "socket,id=qmp,path=$qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
 	-chardev "socket,id=qmp-port,path=$qmp" \
 	-device virtserialport,chardev=qmp-port,name=org.qemu.qmp \
