@@ -97,9 +97,11 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	# shellcheck disable=SC2086
-	chroot "$root" tar -C / -chf - --transform='s|.*/||' $libs | tar -xf - -C "$dir" ||
+	chroot "$root" tar -C / -chf /opt/vunplug-bench/libs.tar --transform='s|.*/||' $libs &&
+		tar -xf "$root/opt/vunplug-bench/libs.tar" -C "$dir" ||
 		die "collecting the guest's shared libraries failed"
-	kb=$(du -sk "$dir" | cut -f1)
+	rm -f "$root/opt/vunplug-bench/libs.tar"
+	kb=$(du -sk --apparent-size "$dir" | cut -f1)
 	PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext2 -b 4096 -m 0 -L bench-libs \
 		-E root_owner=0:0 -d "$dir" "$root/opt/vunplug-bench/libs.img" \
 		"$((kb + kb / 8 + 1024))k" >&2 ||

@@ -16,6 +16,9 @@ apt-get:apt pahole:dwarves openssl:openssl curl:curl mke2fs:e2fsprogs"
 headers="/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev"
 
 missing=""
+# (mke2fs and depmod live in sbin, which a user's PATH may lack; the
+# scripts that run them add it too)
+PATH=$PATH:/usr/sbin:/sbin
 for pair in $need; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done

@@ -38,8 +38,8 @@ fi
 # every run. bochs-display, the one display device QEMU lets device_del
 # remove, sits behind a PCI bridge with ACPI hot-plug; the root bus has
 # none: with it, ACPI made every device of the root bus cost 0.7 s at
-# boot and every rescan 0.9 s (0.4 s without); it is off for every guest
-# (below), also one without display devices (make quick).
+# boot and every rescan 0.9 s (0.4 s without); it is off for every PC
+# guest (below), also one without display devices.
 : "${BENCH_DISPLAYS=-device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
 # The guest's helpers for the tests: QEMU's PCI hot-unplug for the
 # device-del targets, and the recipe's example for fbdev_programs.
@@ -157,25 +157,28 @@ case " $BENCH_DISPLAYS " in
 *" -device VGA,"*) vga_mode=" vga=0x311" ;;
 *) vga_mode="" ;;
 esac
-# The machine. A guest without PCI display devices (make quick: vunplug
-# and vfbdefio need none) is QEMU's microvm: no PCI bus and ACPI tables of
-# a few devices, the virtio devices on virtio-mmio, the kernel entered
-# uncompressed through PVH. It reaches init about 5 s sooner under TCG
-# than the PC, whose ACPI and PCI enumeration alone cost 6 s. The PC for
-# everything else, and where the kernel lacks CONFIG_PVH or
-# CONFIG_VIRTIO_MMIO (a tree configured before the bench asked for them).
-# BENCH_MACHINE=pc or microvm overrides the choice.
+# The machine. Under TCG, a guest without PCI display devices (make
+# quick: vunplug and vfbdefio need none) is QEMU's microvm: no PCI bus and
+# ACPI tables of a few devices, the virtio devices on virtio-mmio, the
+# kernel entered uncompressed through PVH. It reaches init about 5 s
+# sooner than the PC, whose ACPI and PCI enumeration cost 6 s under TCG.
+# The PC for everything else: under KVM (where microvm is untried here
+# and the PC's ACPI is cheap), on a non-x86 host (see the TSC below), and
+# where the kernel lacks CONFIG_PVH or CONFIG_VIRTIO_MMIO (a tree
+# configured before the bench asked for them). BENCH_MACHINE=pc or
+# microvm overrides the choice.
+has_microvm_config() {
+	for o in CONFIG_PVH CONFIG_VIRTIO_MMIO; do
+		grep -q "^$o=y" "$tree/o/.config" || { missing_option=$o; return 1; }
+	done
+	[ -f "$tree/o/vmlinux" ] || { missing_option="vmlinux"; return 1; }
+}
 machine=${BENCH_MACHINE:-}
 if [ -z "$machine" ]; then
 	machine=pc
-	if [ -z "$BENCH_DISPLAYS" ] && [ -f "$tree/o/vmlinux" ] &&
-	   grep -q '^CONFIG_PVH=y' "$tree/o/.config" &&
-	   grep -q '^CONFIG_VIRTIO_MMIO=y' "$tree/o/.config"; then
-		case $accel in
-		kvm*) machine=microvm ;;
-		# (TCG's guest TSC is the host's: x86 hosts only, see below)
-		*) [ "$(uname -m)" != x86_64 ] || machine=microvm ;;
-		esac
+	if [ -z "$BENCH_DISPLAYS" ] && [ "$accel" = tcg ] &&
+	   [ "$(uname -m)" = x86_64 ] && has_microvm_config; then
+		machine=microvm
 	fi
 fi
 case $machine in
@@ -189,8 +192,9 @@ pc)
 microvm)
 	[ -z "$BENCH_DISPLAYS" ] ||
 		die "BENCH_MACHINE=microvm has no PCI bus for BENCH_DISPLAYS; use BENCH_MACHINE=pc"
+	has_microvm_config ||
+		die "BENCH_MACHINE=microvm needs a kernel with CONFIG_PVH and CONFIG_VIRTIO_MMIO ($missing_option missing in $tree/o); use BENCH_MACHINE=pc"
 	kernel=$tree/o/vmlinux
-	[ -f "$kernel" ] || die "no uncompressed kernel at $kernel for BENCH_MACHINE=microvm"
 	mach="-M microvm"
 	virtio=device serial_addr='' blk_addr=''
 	append=
@@ -198,13 +202,18 @@ microvm)
 	# TCG the guest's TSC runs at the host's rate, measured here.
 	case $accel in
 	tcg)
+		[ "$(uname -m)" = x86_64 ] ||
+			die "BENCH_MACHINE=microvm under TCG needs an x86-64 host (the guest's TSC is the host's); use BENCH_MACHINE=pc"
 		khz=$BENCH_CACHE/host/tsc-khz-$(hash_files "$BENCH_TOP/bench/host/tsc-khz.c")
 		if [ ! -x "$khz" ]; then
 			mkdir -p "${khz%/*}"
-			gcc -O2 -o "$khz" "$BENCH_TOP/bench/host/tsc-khz.c" ||
+			gcc -O2 -o "$khz.$$" "$BENCH_TOP/bench/host/tsc-khz.c" && mv "$khz.$$" "$khz" ||
 				die "cannot build bench/host/tsc-khz.c for a microvm guest (BENCH_MACHINE=pc needs none)"
 		fi
-		append="tsc_early_khz=$("$khz")"
+		rate=$("$khz" || true)
+		[ "${rate:-0}" -gt 0 ] 2>/dev/null ||
+			die "measuring the host's TSC rate with $khz failed (got '$rate'); use BENCH_MACHINE=pc"
+		append="tsc_early_khz=$rate"
 		;;
 	esac
 	;;

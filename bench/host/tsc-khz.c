@@ -11,23 +11,37 @@
 #include <time.h>
 #include <x86intrin.h>
 
-static double seconds(void)
+/*
+ * The time and the TSC at that time: the TSC read on both sides of the
+ * clock read, the tightest of five tries, so that a preemption between
+ * the two reads does not count.
+ */
+static void sample(double *t, double *tsc)
 {
-	struct timespec ts;
+	uint64_t best = UINT64_MAX;
 
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	for (int i = 0; i < 5; i++) {
+		struct timespec ts;
+		uint64_t a = __rdtsc(), b;
+
+		clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+		b = __rdtsc();
+		if (b - a < best) {
+			best = b - a;
+			*t = ts.tv_sec + ts.tv_nsec / 1e9;
+			*tsc = a / 2.0 + b / 2.0;
+		}
+	}
 }
 
 int main(void)
 {
-	double t0 = seconds(), t1;
-	uint64_t c0 = __rdtsc(), c1;
+	double t0, c0, t1, c1;
 
+	sample(&t0, &c0);
 	do {
-		t1 = seconds();
+		sample(&t1, &c1);
 	} while (t1 - t0 < 0.2);
-	c1 = __rdtsc();
 	printf("%.0f\n", (c1 - c0) / (t1 - t0) / 1e3);
 	return 0;
 }
