@@ -83,12 +83,12 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 		"$root/opt/vunplug-bench/igt-device"
 	# The shared libraries of igt_runner and the tests (ours and the IGT
 	# tests of tests/*.txt, all linked alike), on a read-only ext2 disk
-	# image that the guest mounts on /tmp/lib (LD_LIBRARY_PATH). Over 9p
-	# an exec cost a third of a second more, every file 0.13 s to copy
-	# (40 files: 7 s), one archive of the same 36 MB 4.4 s to unpack; from
-	# the disk, a library's pages reach the page cache by QEMU's DMA, and
-	# only those used, without a copy in the guest. Listed in the chroot:
-	# ldd names symlinks, which tar -h follows inside the guest root.
+	# image that the guest mounts on /tmp/lib (LD_LIBRARY_PATH): each
+	# exec would otherwise look up and read some 40 files over 9p, and
+	# copying them into RAM costs the guest a copy of every byte. From
+	# the disk only the pages used reach the page cache, by QEMU's DMA
+	# (docs/performance.md has the figures). Listed in the chroot: ldd
+	# names symlinks, which tar -h follows inside the guest root.
 	libs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
 		$(cd "$root" && ls -d opt/vunplug-bench/bin/* | sed 's|^|/|'); do
 		chroot "$root" ldd "$b" 2>/dev/null || true	# scripts have none

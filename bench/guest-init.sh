@@ -3,10 +3,10 @@
 # PID 1 of the bench guest: mounts what IGT needs, loads the modules, runs
 # igt_runner over the job's test root, writes the results to the host's
 # share and powers off. Console lines that start with "bench:" are read by
-# the host. Every exec costs about 0.2 s under TCG: shell builtins
-# wherever they do.
+# the host. Every exec is slow under TCG: shell builtins wherever they
+# do.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# One helper mounts everything (mount(8) ten times cost 4 s under TCG);
+# One helper mounts everything (one exec, not one mount(8) per mount);
 # the bench share holds the job and takes the results.
 if ! /opt/vunplug-bench/bin/bench-mounts; then
 	echo "bench: cannot mount the bench share"
@@ -34,8 +34,7 @@ echo "bench: guest up: kernel $release, cpus $cpus"
 stamp "init started"
 echo 8 >/proc/sys/kernel/printk
 # The shared libraries of igt_runner, the tests and modprobe from the
-# guest's disk (bench-mounts): from the 9p root, loading them took a
-# third of a second more at every exec.
+# guest's disk (bench-mounts), not from the 9p root at every exec.
 if [ -e /tmp/lib/libigt.so.0 ]; then
 	export LD_LIBRARY_PATH=/tmp/lib
 else
@@ -73,9 +72,8 @@ fi
 stamp "starting igt_runner"
 cd /tmp
 # One execution per binary for consecutive subtests of the test list
-# (--multiple-mode): an exec of an IGT binary costs 0.45 s under TCG
-# (ld.so maps and relocates some 40 libraries), more than the target for
-# igt_runner's whole overhead per test. A subtest that crashes or times
+# (--multiple-mode): an exec of an IGT binary is the largest cost around
+# a subtest under TCG (ld.so maps and relocates some 40 libraries). A subtest that crashes or times
 # out costs only itself: igt_runner resumes the execution without the
 # subtests it has started. Kernel reports stay pinned to their subtest:
 # igt_runner splits dmesg at the "[IGT] ... starting subtest" lines.

@@ -37,9 +37,9 @@ fi
 # so that results and core_hotunplug's wrappers name the same device in
 # every run. bochs-display, the one display device QEMU lets device_del
 # remove, sits behind a PCI bridge with ACPI hot-plug; the root bus has
-# none: with it, ACPI made every device of the root bus cost 0.7 s at
-# boot and every rescan 0.9 s (0.4 s without); it is off for every PC
-# guest (below), also one without display devices.
+# none, on every PC guest (below): under TCG, the AML of root-bus hot-plug
+# makes every device of the root bus slow to enumerate at boot and every
+# rescan slower (docs/performance.md).
 : "${BENCH_DISPLAYS=-device VGA,id=vga,addr=0x4 -device pci-bridge,id=br1,chassis_nr=1,addr=0x5 -device bochs-display,id=bochs-display,bus=br1,addr=0x1 -device cirrus-vga,id=cirrus-vga,addr=0x6 -device virtio-gpu-pci,id=virtio-gpu-pci,addr=0x7 -device qxl,id=qxl,addr=0x8}"
 # The guest's helpers for the tests: QEMU's PCI hot-unplug for the
 # device-del targets, and the recipe's example for fbdev_programs.
@@ -98,7 +98,7 @@ if [ "$boot" -eq 1 ]; then
 			"$(printf '%s' "${kv#*=}" | sed "s/'/'\\\\''/g")"
 	done >>"$run/job/job.env"
 
-	# igt_runner's test root, made here (in the guest, each ln costs 0.2 s):
+	# igt_runner's test root, made here (in the guest, every ln is an exec):
 	# the binaries of the test list, ours first, then IGT's;
 	# a test on one device, <binary>_<device>[_<path>], is the wrapper
 	# bench/guest/igt-device.sh under that name.
@@ -152,7 +152,7 @@ esac
 
 # SeaBIOS sets the VESA mode of vga= on the VGA device (for simpledrm and
 # aperture-handover); without one, the kernel's real-mode setup waits
-# about 30 s under TCG for a video BIOS that is not there.
+# under TCG for a video BIOS that is not there.
 case " $BENCH_DISPLAYS " in
 *" -device VGA,"*) vga_mode=" vga=0x311" ;;
 *) vga_mode="" ;;
@@ -160,10 +160,11 @@ esac
 # The machine. Under TCG, a guest without PCI display devices (make
 # quick: vunplug and vfbdefio need none) is QEMU's microvm: no PCI bus and
 # ACPI tables of a few devices, the virtio devices on virtio-mmio, the
-# kernel entered uncompressed through PVH. It reaches init about 5 s
-# sooner than the PC, whose ACPI and PCI enumeration cost 6 s under TCG.
-# The PC for everything else: under KVM (where microvm is untried here
-# and the PC's ACPI is cheap), on a non-x86 host (see the TSC below), and
+# kernel entered uncompressed through PVH, none of the PC's ACPI and PCI
+# enumeration, the largest part of its boot under TCG (figures in
+# docs/performance.md). The PC for everything else: under KVM (where
+# microvm is untried and the PC's ACPI is cheap), on a non-x86 host (see
+# the TSC below), and
 # where the kernel lacks CONFIG_PVH or CONFIG_VIRTIO_MMIO (a tree
 # configured before the bench asked for them). BENCH_MACHINE=pc or
 # microvm overrides the choice.

@@ -5,11 +5,10 @@
 # run for summary.sh, why.sh and check.sh.
 #
 # BENCH_VMS guests (default: 2 on a host with 4 cores or more, else 1),
-# each with the host's cores shared out (-smp). On 2 cores two guests of
-# 2 CPUs each finished `make`'s list in 324 s instead of 436 s, but each
-# guest ran 1.4 times slower than alone (boot to the first test 24 s,
-# igt_runner's overhead 0.57 s per test): one guest alone keeps about
-# 1.1 cores busy under TCG.
+# each with the host's cores shared out (-smp): one guest alone keeps
+# about 1.1 cores busy under TCG, so two guests finish the list sooner
+# although each runs slower than alone (docs/performance.md, "Two guests
+# side by side").
 #
 # The list's lines are split: a target is a binary of its own
 # (fbdev_unplug_<device>_<path>, fbdev_programs_<device>_<path>), and
@@ -166,7 +165,7 @@ BENCH_RUN=$name.vm1 BENCH_TAG="guest 1" TESTLIST=$list1 \
 p1=$!
 trap 'kill "$p1" 2>/dev/null; exit 130' INT TERM HUP
 # Guest 2 boots once guest 1 has started its first test: two boots at
-# once took 24 s each to the first test, 16 s alone.
+# once are each much slower than one alone.
 i=0
 while [ $i -lt 300 ] && kill -0 "$p1" 2>/dev/null &&
       ! grep -aqE '\[0*1/[0-9]+\]' "$run.vm1/console.log" 2>/dev/null; do

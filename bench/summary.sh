@@ -35,7 +35,7 @@ if [ ! -f "$json" ]; then
 	# every listed test is then missing
 	names=""
 fi
-# One pass over results.json (a jq per test cost 10-20 s per run): name,
+# One pass over results.json (not a jq per test, slow on a large run): name,
 # result, seconds (junit.sh reads it too).
 results_table "$json" >"$run/results.tsv"
 [ ! -f "$json" ] || names=$(cut -f1 "$run/results.tsv")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The bench guest's mounts in one process: under TCG every exec costs
- * about 0.2 s, and guest-init.sh used to run mount(8) ten times.
+ * The bench guest's mounts in one process: under TCG every exec is
+ * slow, and mount(8) would be one exec per mount.
  * Exits 1 if the bench share (job and results) cannot be mounted, after
  * trying everything else; the other mounts are reported and skipped.
  */
@@ -39,7 +39,7 @@ static const struct bench_mount mounts[] = {
 	{ "/dev/vda", "/tmp/lib", "ext4", NULL, MS_RDONLY, 0 },
 	/*
 	 * Cached: igt_runner --sync flushes each result as it is written,
-	 * every small write no longer waits for the host (0.75 s a test).
+	 * and its many small writes do not wait for the host one by one.
 	 */
 	{ "bench", "/run/bench", "9p",
 	  "trans=virtio,version=9p2000.L,msize=262144,cache=loose", 0, 1 },

@@ -53,7 +53,7 @@ esac
 # The device is looked up each time: a device_del and device_add of
 # fbdev_unplug may have moved it to another slot, and a test that died
 # may have left it removed (a rescan brings it back). Shell builtins only:
-# every exec costs a fifth of a second under TCG.
+# every exec is slow under TCG.
 find_dev() {
 	dev=
 	for d in /sys/bus/pci/devices/*; do
@@ -96,8 +96,8 @@ find_card() {
 if [ -n "$listing" ]; then
 	find_card
 elif ! find_card; then
-	# (modprobe only when there is no card yet: each exec costs a fifth
-	# of a second under TCG, and most executions find the driver bound)
+	# (modprobe only when there is no card yet: each exec is slow under
+	# TCG, and most executions find the driver bound)
 	for m in "$dev"/modalias "$dev"/virtio*/modalias; do
 		[ -f "$m" ] && read -r alias <"$m" && modprobe -q -b "$alias"
 	done
