@@ -102,6 +102,7 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 		die "collecting the guest's shared libraries failed"
 	rm -f "$root/opt/vunplug-bench/libs.tar"
 	kb=$(du -sk --apparent-size "$dir" | cut -f1)
+	: >"$root/opt/vunplug-bench/libs.img"	# (else mke2fs says it creates it)
 	PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext2 -b 4096 -m 0 -L bench-libs \
 		-E root_owner=0:0 -d "$dir" "$root/opt/vunplug-bench/libs.img" \
 		"$((kb + kb / 8 + 1024))k" >&2 ||

@@ -68,22 +68,6 @@ listing=
 case " $* " in
 *" --list-subtests "*) listing=1 ;;
 esac
-# The test without its device: IGT_DEVICE names the device's PCI slot
-# ("none" when it has none), which no card matches, so that every subtest
-# skips with the test's own reason. (Not its vendor and device ids: VGA
-# and bochs-display share them, and so do virtio-vga and virtio-gpu-pci.)
-# Usage: no_device SLOT REASON "$@"
-no_device() {
-	echo "$0: $2" >&2
-	export IGT_DEVICE=pci:slot=$1
-	shift 2
-	[ -n "$path" ] && set -- --removal "$path" "$@"
-	exec "$bin" "$@"
-}
-if ! find_dev && { [ -n "$listing" ] || ! echo 1 >/sys/bus/pci/rescan || ! find_dev; }; then
-	[ -n "$listing" ] && exec "$bin" "$@"
-	no_device none "this guest has no $name ($id)" "$@"
-fi
 # IGT's filter by the card's node: its card is under the PCI device, or
 # under its virtio device.
 find_card() {
@@ -93,7 +77,19 @@ find_card() {
 	done
 	return 1
 }
-if [ -n "$listing" ]; then
+# The test without its device: IGT_DEVICE names the device's PCI slot
+# ("none" when it has none), which no card matches, so that every subtest
+# skips with the test's own reason. (Not its vendor and device ids: VGA
+# and bochs-display share them, and so do virtio-vga and virtio-gpu-pci.)
+# Usage: no_device SLOT REASON
+no_device() {
+	echo "$0: $2" >&2
+	card='' filter="pci:slot=$1"
+}
+card='' filter=''
+if ! find_dev && { [ -n "$listing" ] || ! echo 1 >/sys/bus/pci/rescan || ! find_dev; }; then
+	[ -n "$listing" ] || no_device none "this guest has no $name ($id)"
+elif [ -n "$listing" ]; then
 	find_card
 elif ! find_card; then
 	# (modprobe only when there is no card yet: each exec is slow under
@@ -108,7 +104,7 @@ elif ! find_card; then
 		sleep 0.5
 	done
 	[ -n "$card" ] ||
-		no_device "${dev##*/}" "${dev##*/} ($name) has no DRM card 10 s after loading its driver" "$@"
+		no_device "${dev##*/}" "${dev##*/} ($name) has no DRM card 10 s after loading its driver"
 fi
 # IGT opens only the drivers of its own list with DRIVER_ANY (virtio_gpu
 # is left out on purpose, bochs, cirrus-qemu and qxl are not in it):
@@ -116,6 +112,11 @@ fi
 minor=${card##*/card}
 drv=
 [ -n "$minor" ] && read -r drv _ </sys/kernel/debug/dri/"$minor"/name
-[ -n "$card" ] && export IGT_DEVICE=drm:/dev/dri/${card##*/}
+if [ -n "$card" ]; then
+	export IGT_DEVICE="drm:/dev/dri/${card##*/}"
+elif [ -n "$filter" ]; then
+	export IGT_DEVICE="$filter"
+fi
+[ -z "$drv" ] || export IGT_FORCE_DRIVER="$drv"
 [ -n "$path" ] && set -- --removal "$path" "$@"
-IGT_FORCE_DRIVER=$drv exec "$bin" "$@"
+exec "$bin" "$@"
