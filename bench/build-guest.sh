@@ -87,20 +87,18 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 	# exec would otherwise look up and read some 40 files over 9p, and
 	# copying them into RAM costs the guest a copy of every byte. From
 	# the disk only the pages used reach the page cache, by QEMU's DMA
-	# (docs/performance.md has the figures). Listed in the chroot: ldd
-	# names symlinks, which tar -h follows inside the guest root.
+	# (docs/performance.md has the figures). Listed and copied in the
+	# chroot: ldd names symlinks, which cp -L follows inside the guest
+	# root.
 	libs=$(for b in /usr/bin/igt_runner /usr/libexec/igt-gpu-tools/core_hotunplug \
 		$(cd "$root" && ls -d opt/vunplug-bench/bin/* | sed 's|^|/|'); do
 		chroot "$root" ldd "$b" 2>/dev/null || true	# scripts have none
 	done | sed -n 's/.* => \/\([^ ]*\) .*/\1/p' | sort -u)
-	dir=$BENCH_CACHE/guest/libs.tmp
-	rm -rf "$dir"
+	dir=$root/opt/vunplug-bench/libs
 	mkdir -p "$dir"
 	# shellcheck disable=SC2086
-	chroot "$root" tar -C / -chf /opt/vunplug-bench/libs.tar --transform='s|.*/||' $libs &&
-		tar -xf "$root/opt/vunplug-bench/libs.tar" -C "$dir" ||
+	chroot "$root" cp -L $libs /opt/vunplug-bench/libs/ ||
 		die "collecting the guest's shared libraries failed"
-	rm -f "$root/opt/vunplug-bench/libs.tar"
 	kb=$(du -sk --apparent-size "$dir" | cut -f1)
 	: >"$root/opt/vunplug-bench/libs.img"	# (else mke2fs says it creates it)
 	PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext2 -b 4096 -m 0 -L bench-libs \

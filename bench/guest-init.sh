@@ -73,10 +73,11 @@ stamp "starting igt_runner"
 cd /tmp
 # One execution per binary for consecutive subtests of the test list
 # (--multiple-mode): an exec of an IGT binary is the largest cost around
-# a subtest under TCG (ld.so maps and relocates some 40 libraries). A subtest that crashes or times
-# out costs only itself: igt_runner resumes the execution without the
-# subtests it has started. Kernel reports stay pinned to their subtest:
-# igt_runner splits dmesg at the "[IGT] ... starting subtest" lines.
+# a subtest under TCG (ld.so maps and relocates some 40 libraries). A
+# subtest that crashes or times out costs only itself: igt_runner
+# resumes the execution without the subtests it has started. Kernel
+# reports stay pinned to their subtest: igt_runner splits dmesg at the
+# "[IGT] ... starting subtest" lines.
 # IGT_RUNNER_DISABLE_SOCKET_COMMUNICATION: IGT 2.5's resultgen splits
 # the socket dump of one execution wrongly (each subtest got slices of
 # its neighbour's output, passes turned into warn); the out.txt/err.txt

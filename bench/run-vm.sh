@@ -164,10 +164,9 @@ esac
 # enumeration, the largest part of its boot under TCG (figures in
 # docs/performance.md). The PC for everything else: under KVM (where
 # microvm is untried and the PC's ACPI is cheap), on a non-x86 host (see
-# the TSC below), and
-# where the kernel lacks CONFIG_PVH or CONFIG_VIRTIO_MMIO (a tree
-# configured before the bench asked for them). BENCH_MACHINE=pc or
-# microvm overrides the choice.
+# the TSC below), and where the kernel lacks CONFIG_PVH or
+# CONFIG_VIRTIO_MMIO (a tree configured before the bench asked for
+# them). BENCH_MACHINE=pc or microvm overrides the choice.
 has_microvm_config() {
 	for o in CONFIG_PVH CONFIG_VIRTIO_MMIO; do
 		grep -q "^$o=y" "$tree/o/.config" || { missing_option=$o; return 1; }
