@@ -51,6 +51,25 @@ key=$( {
 	cat $newfiles
 } | sha256sum | cut -c1-16)
 
+# The modules that the given files of the tree are built into, as
+# kbuild targets (dir/name.ko): kbuild's dependency records (.*.o.cmd)
+# name the objects built from each file, the modules' .mod files the
+# module each object is linked into. Fails when a file is not a C source
+# or header, is used by no object yet, or by one built into the kernel.
+edited_modules() {
+	for f in "$@"; do
+		case $f in *.c | *.h) ;; *) return 1 ;; esac
+		cmds=$(cd "$out" && grep -rlF --include='.*.o.cmd' "../$f" .) || return 1
+		for c in $cmds; do
+			o=${c#./}
+			o=${o%/*}/${o##*/.}
+			o=${o%.cmd}
+			mod=$(cd "$out" && grep -rlxF --include='*.mod' "$o" .) || return 1
+			printf '%s\n' "${mod#./}"
+		done
+	done | sed 's/\.mod$/.ko/' | sort -u
+}
+
 kmake() {
 	make -C "$tree" O="$out" -j"$JOBS" \
 		CC="ccache gcc" HOSTCC="ccache gcc" \
@@ -58,17 +77,27 @@ kmake() {
 		KBUILD_BUILD_HOST=bench "$@"
 }
 
-if [ -f "$out/.bench-key" ] && [ "$(cat "$out/.bench-key")" = "$key" ] &&
-   [ -f "$out/arch/x86/boot/bzImage" ]; then
+built_key=$(cat "$out/.bench-key" 2>/dev/null || true)
+kos=
+if [ "$built_key" = "$key" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	say "kernel[$variant]: up to date ($tree)"
 elif [ -f "$out/.bench-tree-key" ] && [ "$(cat "$out/.bench-tree-key")" = "$tree_key" ] &&
      [ -f "$out/arch/x86/boot/bzImage" ]; then
 	# The edit loop: only the contents of new files changed. Copy those
-	# that differ (the others keep their mtimes) and build.
+	# that differ (the others keep their mtimes) and build: only the
+	# modules they are in, when the tree was built as it is now (not
+	# after an edit whose build failed: it may have changed more).
+	tree_now=$( {
+		printf '%s\n' "$tree_key"
+		cd "$tree"
+		cat $newfiles 2>/dev/null
+	} | sha256sum | cut -c1-16)
 	changed=$(cd "$BENCH_TOP" && for f in $newfiles; do
 		cmp -s "$f" "$tree/$f" || { cp "$f" "$tree/$f" && printf ' %s' "$f"; }
 	done)
 	say "kernel[$variant]: changed:$changed"
+	# shellcheck disable=SC2086
+	[ "$tree_now" != "$built_key" ] || kos=$(edited_modules $changed) || kos=
 else
 	say "kernel[$variant]: preparing source tree from $src"
 	rm -f "$out/.bench-tree-key"
@@ -102,9 +131,23 @@ else
 fi
 if [ "$(cat "$out/.bench-key" 2>/dev/null)" != "$key" ] ||
    [ ! -f "$out/arch/x86/boot/bzImage" ]; then
-	say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
 	t0=$(date +%s)
-	kmake bzImage modules >"$out/.bench-build.log" 2>&1 || {
+	if [ -n "$kos" ]; then
+		# Only modules change: kbuild builds those alone (make M=
+		# would build in the source tree). Its single-module build
+		# replaces modules.order, which modules_install reads, with its
+		# own and then deletes it: the tree's is put back.
+		# shellcheck disable=SC2086
+		say "kernel[$variant]: building" $kos
+		cp "$out/modules.order" "$out/.bench-modules.order"
+		# shellcheck disable=SC2086
+		kmake $kos >"$out/.bench-build.log" 2>&1 || kos_failed=1
+		mv "$out/.bench-modules.order" "$out/modules.order"
+	else
+		say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
+		kmake bzImage modules >"$out/.bench-build.log" 2>&1 || kos_failed=1
+	fi
+	[ -z "${kos_failed:-}" ] || {
 		grep -E 'error|Error' "$out/.bench-build.log" | head -n 20 >&2
 		die "kernel build failed (full log: $out/.bench-build.log)"
 	}
@@ -113,8 +156,21 @@ if [ "$(cat "$out/.bench-key" 2>/dev/null)" != "$key" ] ||
 fi
 
 release=$(cat "$out/include/config/kernel.release")
-if [ ! -f "$guest/lib/modules/$release/.bench-key" ] ||
-   [ "$(cat "$guest/lib/modules/$release/.bench-key")" != "$key" ]; then
+moddir=$guest/lib/modules/$release
+installed=$(cat "$moddir/.bench-key" 2>/dev/null || true)
+if [ "$installed" = "$key" ]; then
+	:
+elif [ -n "$kos" ] && [ "$installed" = "$built_key" ]; then
+	# the guest has the build before these modules changed: only they
+	# are installed, stripped as modules_install does
+	for ko in $kos; do
+		strip --strip-debug -o "$moddir/kernel/$ko" "$out/$ko" ||
+			die "cannot install $ko into $moddir"
+	done
+	/sbin/depmod -b "$guest" "$release" ||
+		die "depmod failed for the modules in $moddir"
+	printf '%s\n' "$key" >"$moddir/.bench-key"
+else
 	say "kernel[$variant]: installing modules of $release into the guest root"
 	rm -rf "$guest/lib/modules/$release"
 	make -C "$tree" O="$out" -s INSTALL_MOD_PATH="$guest" INSTALL_MOD_STRIP=1 \

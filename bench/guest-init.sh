@@ -6,11 +6,16 @@
 # the host. Every exec is slow under TCG: shell builtins wherever they
 # do.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# QEMU ends with the guest: a reset, with which QEMU exits (it runs with
+# -no-reboot), on every machine (microvm has no ACPI to power off).
+poweroff() {
+	echo b >/proc/sysrq-trigger
+}
 # One helper mounts everything (one exec, not one mount(8) per mount);
 # the bench share holds the job and takes the results.
 if ! /opt/vunplug-bench/bin/bench-mounts; then
 	echo "bench: cannot mount the bench share"
-	echo o >/proc/sysrq-trigger
+	poweroff
 fi
 job=/run/bench
 . "$job/job.env"
@@ -18,7 +23,7 @@ job=/run/bench
 off() {
 	sync
 	echo "bench: done"
-	echo o >/proc/sysrq-trigger
+	poweroff
 	sleep 60
 }
 

@@ -28,7 +28,6 @@ else
 	: "${BENCH_SILENCE:=$BENCH_TIMEOUT}"
 fi
 : "${BENCH_MODULES:=vunplug}"
-: "${BENCH_MEM:=1G}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 # The display devices of the guest, next to vunplug and vkms. VGA is first:
 # SeaBIOS sets its VESA mode (vga= below), simpledrm takes that firmware
@@ -127,9 +126,9 @@ fi
 libs=$guest/opt/vunplug-bench/libs.img
 [ -f "$libs" ] || die "$guest has no libs.img: build the guest with this bench (make guest)"
 
-# QEMU's monitor for the guest: a virtio-serial port whose chardev
-# connects to QEMU's own QMP socket (real hot-unplug, device_del, from
-# inside the guest; no host tool in between).
+# QEMU's QMP socket. On the PC, the guest's monitor: a virtio-serial port
+# whose chardev connects to it (real hot-unplug, device_del, from inside
+# the guest; no host tool in between).
 qmp=$run/qmp.sock
 [ ${#qmp} -le 100 ] ||
 	die "the QMP socket path $qmp is longer than a UNIX socket allows; use a shorter BENCH_OUT"
@@ -158,17 +157,17 @@ case " $BENCH_DISPLAYS " in
 *) vga_mode="" ;;
 esac
 # The machine. Under TCG, a guest without PCI display devices (make
-# quick: vunplug and vfbdefio need none) is QEMU's microvm: no PCI bus and
-# ACPI tables of a few devices, the virtio devices on virtio-mmio, the
-# kernel entered uncompressed through PVH, none of the PC's ACPI and PCI
-# enumeration, the largest part of its boot under TCG (figures in
+# quick: vunplug and vfbdefio need none) is QEMU's microvm: no PCI bus, no
+# ACPI (QEMU names its virtio-mmio devices on the kernel's command line),
+# the kernel entered uncompressed through PVH, none of the PC's ACPI and
+# PCI enumeration, the largest part of its boot under TCG (figures in
 # docs/performance.md). The PC for everything else: under KVM (where
 # microvm is untried and the PC's ACPI is cheap), on a non-x86 host (see
-# the TSC below), and where the kernel lacks CONFIG_PVH or
-# CONFIG_VIRTIO_MMIO (a tree configured before the bench asked for
-# them). BENCH_MACHINE=pc or microvm overrides the choice.
+# the TSC below), and where the kernel lacks the options below (a tree
+# configured before the bench asked for them). BENCH_MACHINE=pc or
+# microvm overrides the choice.
 has_microvm_config() {
-	for o in CONFIG_PVH CONFIG_VIRTIO_MMIO; do
+	for o in CONFIG_PVH CONFIG_VIRTIO_MMIO CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; do
 		grep -q "^$o=y" "$tree/o/.config" || { missing_option=$o; return 1; }
 	done
 	[ -f "$tree/o/vmlinux" ] || { missing_option="vmlinux"; return 1; }
@@ -184,7 +183,10 @@ fi
 case $machine in
 pc)
 	mach="-M pc -global PIIX4_PM.acpi-root-pci-hotplug=off"
-	virtio=pci serial_addr=,addr=0x9 blk_addr=,addr=0xa
+	virtio=pci blk_addr=,addr=0xa
+	# QEMU's monitor for the guest, for device_del (below)
+	qmp_port=1
+	: "${BENCH_MEM:=1G}"
 	# (without it, each PCI IRQ link's _PRT evaluation under TCG loops
 	# until ACPICA's 30 s timeout)
 	append="acpi=noirq"
@@ -193,11 +195,20 @@ microvm)
 	[ -z "$BENCH_DISPLAYS" ] ||
 		die "BENCH_MACHINE=microvm has no PCI bus for BENCH_DISPLAYS; use BENCH_MACHINE=pc"
 	has_microvm_config ||
-		die "BENCH_MACHINE=microvm needs a kernel with CONFIG_PVH and CONFIG_VIRTIO_MMIO ($missing_option missing in $tree/o); use BENCH_MACHINE=pc"
+		die "BENCH_MACHINE=microvm needs a kernel with CONFIG_PVH, CONFIG_VIRTIO_MMIO and CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES ($missing_option missing in $tree/o); use BENCH_MACHINE=pc"
 	kernel=$tree/o/vmlinux
-	mach="-M microvm"
-	virtio=device serial_addr='' blk_addr=''
-	append=
+	# (without ACPI, the guest's poweroff is a reset, after which QEMU
+	# exits: -no-reboot)
+	mach="-M microvm,acpi=off"
+	virtio=device blk_addr=''
+	# no PCI device to hot-unplug, so no QMP port (probing a
+	# virtio-serial port is slow under TCG); and the memory that make
+	# quick's tests need (KASAN's shadow of more slows the boot)
+	qmp_port=
+	: "${BENCH_MEM:=512M}"
+	# (a reset by triple fault: the kernel's default tries ACPI and the
+	# keyboard controller first, which microvm lacks, for seconds)
+	append="reboot=t"
 	# No HPET, PM timer or PIT gate to calibrate the TSC against: under
 	# TCG the guest's TSC runs at the host's rate, measured here.
 	case $accel in
@@ -213,7 +224,7 @@ microvm)
 		rate=$("$khz" || true)
 		[ "${rate:-0}" -gt 0 ] 2>/dev/null ||
 			die "measuring the host's TSC rate with $khz failed (got '$rate'); use BENCH_MACHINE=pc"
-		append="tsc_early_khz=$rate"
+		append="$append tsc_early_khz=$rate"
 		;;
 	esac
 	;;
@@ -232,12 +243,12 @@ qemu-system-x86_64 $mach $cpu -smp "${BENCH_SMP:-$JOBS}" -m "$BENCH_MEM" -nodefa
 	-fsdev "local,id=bench,path=$run/job,security_model=none" \
 	-device "virtio-9p-$virtio,fsdev=bench,mount_tag=bench" \
 	$BENCH_DISPLAYS \
-	-device "virtio-serial-$virtio$serial_addr" \
 	-drive "file=$libs,format=raw,if=none,id=libs,readonly=on" \
 	-device "virtio-blk-$virtio,drive=libs$blk_addr" \
 	-chardev "socket,id=qmp,path=$qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
-	-chardev "socket,id=qmp-port,path=$qmp" \
-	-device virtserialport,chardev=qmp-port,name=org.qemu.qmp \
+	${qmp_port:+-device virtio-serial-pci,addr=0x9} \
+	${qmp_port:+-chardev "socket,id=qmp-port,path=$qmp"} \
+	${qmp_port:+-device virtserialport,chardev=qmp-port,name=org.qemu.qmp} \
 	-chardev "pipe,id=hmp,path=$hmp" -mon chardev=hmp,mode=readline \
 	>"$run/qemu.log" 2>&1 &
 qpid=$!
