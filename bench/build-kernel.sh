@@ -52,22 +52,28 @@ key=$( {
 } | sha256sum | cut -c1-16)
 
 # The modules that the given files of the tree are built into, as
-# kbuild targets (dir/name.ko): kbuild's dependency records (.*.o.cmd)
-# name the objects built from each file, the modules' .mod files the
-# module each object is linked into. Fails when a file is not a C source
-# or header, is used by no object yet, or by one built into the kernel.
+# kbuild targets (dir/name.ko): kbuild's dependency records (.*.cmd)
+# name what is built from each file, the modules' .mod files the module
+# each object is linked into. Fails when a file is not a C source or
+# header, or is used by nothing yet, by anything but an object, or by an
+# object built into the kernel.
 edited_modules() {
+	mods=
 	for f in "$@"; do
 		case $f in *.c | *.h) ;; *) return 1 ;; esac
-		cmds=$(cd "$out" && grep -rlF --include='.*.o.cmd' "../$f" .) || return 1
+		cmds=$(cd "$out" && grep -rlF --include='.*.cmd' "../$f" .) || return 1
 		for c in $cmds; do
+			case $c in *.o.cmd) ;; *) return 1 ;; esac
 			o=${c#./}
 			o=${o%/*}/${o##*/.}
 			o=${o%.cmd}
 			mod=$(cd "$out" && grep -rlxF --include='*.mod' "$o" .) || return 1
-			printf '%s\n' "${mod#./}"
+			mod=${mod#./}
+			mods="$mods ${mod%.mod}.ko"
 		done
-	done | sed 's/\.mod$/.ko/' | sort -u
+	done
+	# shellcheck disable=SC2086
+	printf '%s\n' $mods | sort -u
 }
 
 kmake() {
@@ -78,6 +84,8 @@ kmake() {
 }
 
 built_key=$(cat "$out/.bench-key" 2>/dev/null || true)
+# (a single-module build that was interrupted: the tree's modules.order)
+[ ! -f "$out/.bench-modules.order" ] || mv "$out/.bench-modules.order" "$out/modules.order"
 kos=
 if [ "$built_key" = "$key" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	say "kernel[$variant]: up to date ($tree)"
@@ -136,21 +144,22 @@ if [ "$(cat "$out/.bench-key" 2>/dev/null)" != "$key" ] ||
 		# Only modules change: kbuild builds those alone (make M=
 		# would build in the source tree). Its single-module build
 		# replaces modules.order, which modules_install reads, with its
-		# own and then deletes it: the tree's is put back.
+		# own and then deletes it: the tree's is put back. If it fails,
+		# the whole build runs (and says why).
 		# shellcheck disable=SC2086
 		say "kernel[$variant]: building" $kos
 		cp "$out/modules.order" "$out/.bench-modules.order"
 		# shellcheck disable=SC2086
-		kmake $kos >"$out/.bench-build.log" 2>&1 || kos_failed=1
+		kmake $kos >"$out/.bench-build.log" 2>&1 || kos=
 		mv "$out/.bench-modules.order" "$out/modules.order"
-	else
-		say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
-		kmake bzImage modules >"$out/.bench-build.log" 2>&1 || kos_failed=1
 	fi
-	[ -z "${kos_failed:-}" ] || {
-		grep -E 'error|Error' "$out/.bench-build.log" | head -n 20 >&2
-		die "kernel build failed (full log: $out/.bench-build.log)"
-	}
+	if [ -z "$kos" ]; then
+		say "kernel[$variant]: building with $JOBS jobs (ccache: $CCACHE_DIR)"
+		kmake bzImage modules >"$out/.bench-build.log" 2>&1 || {
+			grep -E 'error|Error' "$out/.bench-build.log" | head -n 20 >&2
+			die "kernel build failed (full log: $out/.bench-build.log)"
+		}
+	fi
 	say "kernel[$variant]: built in $(( $(date +%s) - t0 )) s"
 	printf '%s\n' "$key" >"$out/.bench-key"
 fi

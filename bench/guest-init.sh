@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: MIT
 # PID 1 of the bench guest: mounts what IGT needs, loads the modules, runs
 # igt_runner over the job's test root, writes the results to the host's
-# share and powers off. Console lines that start with "bench:" are read by
+# share and resets the guest, which ends QEMU. Console lines that start with "bench:" are read by
 # the host. Every exec is slow under TCG: shell builtins wherever they
 # do.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # QEMU ends with the guest: a reset, with which QEMU exits (it runs with
-# -no-reboot), on every machine (microvm has no ACPI to power off).
+# -no-reboot), on every machine (microvm has no ACPI to power off). The
+# reset does not wait for the console: stty's tcsetattr(TCSADRAIN) does,
+# so that the host sees the last line.
 poweroff() {
+	stty onlcr </dev/console 2>/dev/null
 	echo b >/proc/sysrq-trigger
 }
 # One helper mounts everything (one exec, not one mount(8) per mount);
@@ -48,7 +51,7 @@ fi
 for m in $BENCH_MODULES; do
 	modprobe "$m" || echo "bench: modprobe $m failed"
 done
-stamp "modules loaded ($BENCH_MODULES)"
+[ -z "$BENCH_MODULES" ] || stamp "modules loaded ($BENCH_MODULES)"
 
 # Self-test of the bench's crash handling: panic or hang the guest once
 # the first test has finished. The hang leaves a task blocked in the

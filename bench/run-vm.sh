@@ -27,7 +27,7 @@ if [ "$BENCH_TEST_TIMEOUT" -gt 0 ]; then
 else
 	: "${BENCH_SILENCE:=$BENCH_TIMEOUT}"
 fi
-: "${BENCH_MODULES:=vunplug}"
+: "${BENCH_MODULES=vunplug}"
 : "${TESTLIST:=$BENCH_TOP/tests/testlist.txt}"
 # The display devices of the guest, next to vunplug and vkms. VGA is first:
 # SeaBIOS sets its VESA mode (vga= below), simpledrm takes that firmware
@@ -197,8 +197,8 @@ microvm)
 	has_microvm_config ||
 		die "BENCH_MACHINE=microvm needs a kernel with CONFIG_PVH, CONFIG_VIRTIO_MMIO and CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES ($missing_option missing in $tree/o); use BENCH_MACHINE=pc"
 	kernel=$tree/o/vmlinux
-	# (without ACPI, the guest's poweroff is a reset, after which QEMU
-	# exits: -no-reboot)
+	# (without ACPI nothing powers off: the guest resets, and QEMU
+	# exits, -no-reboot)
 	mach="-M microvm,acpi=off"
 	virtio=device blk_addr=''
 	# no PCI device to hot-unplug, so no QMP port (probing a
