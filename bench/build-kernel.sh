@@ -68,6 +68,9 @@ edited_modules() {
 			o=${o%/*}/${o##*/.}
 			o=${o%.cmd}
 			mod=$(cd "$out" && grep -rlxF --include='*.mod' "$o" .) || return 1
+			# (one module, not an object linked into several)
+			case $mod in *"
+"*) return 1 ;; esac
 			mod=${mod#./}
 			mods="$mods ${mod%.mod}.ko"
 		done
@@ -140,17 +143,23 @@ fi
 if [ "$(cat "$out/.bench-key" 2>/dev/null)" != "$key" ] ||
    [ ! -f "$out/arch/x86/boot/bzImage" ]; then
 	t0=$(date +%s)
+	# Only modules change: kbuild builds those alone (make M= would
+	# build in the source tree). Its single-module build replaces
+	# modules.order, which modules_install reads, with its own and then
+	# deletes it: the tree's is put back. If it fails, the whole build
+	# runs.
+	if [ -n "$kos" ] && ! cp "$out/modules.order" "$out/.bench-modules.order"; then
+		kos=
+	fi
 	if [ -n "$kos" ]; then
-		# Only modules change: kbuild builds those alone (make M=
-		# would build in the source tree). Its single-module build
-		# replaces modules.order, which modules_install reads, with its
-		# own and then deletes it: the tree's is put back. If it fails,
-		# the whole build runs (and says why).
 		# shellcheck disable=SC2086
 		say "kernel[$variant]: building" $kos
-		cp "$out/modules.order" "$out/.bench-modules.order"
 		# shellcheck disable=SC2086
-		kmake $kos >"$out/.bench-build.log" 2>&1 || kos=
+		kmake $kos >"$out/.bench-build.log" 2>&1 || {
+			say "kernel[$variant]: building the modules alone failed (log: $out/.bench-build-modules.log)"
+			mv "$out/.bench-build.log" "$out/.bench-build-modules.log"
+			kos=
+		}
 		mv "$out/.bench-modules.order" "$out/modules.order"
 	fi
 	if [ -z "$kos" ]; then
@@ -171,7 +180,9 @@ if [ "$installed" = "$key" ]; then
 	:
 elif [ -n "$kos" ] && [ "$installed" = "$built_key" ]; then
 	# the guest has the build before these modules changed: only they
-	# are installed, stripped as modules_install does
+	# are installed, stripped as modules_install does (and the guest's
+	# key goes first: an install cut short is not taken for whole)
+	rm -f "$moddir/.bench-key"
 	for ko in $kos; do
 		strip --strip-debug -o "$moddir/kernel/$ko" "$out/$ko" ||
 			die "cannot install $ko into $moddir"

@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: MIT
 # PID 1 of the bench guest: mounts what IGT needs, loads the modules, runs
 # igt_runner over the job's test root, writes the results to the host's
-# share and resets the guest, which ends QEMU. Console lines that start with "bench:" are read by
-# the host. Every exec is slow under TCG: shell builtins wherever they
-# do.
+# share and resets the guest, which ends QEMU. Console lines that start
+# with "bench:" are read by the host. Every exec is slow under TCG: shell
+# builtins wherever they do.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # QEMU ends with the guest: a reset, with which QEMU exits (it runs with
 # -no-reboot), on every machine (microvm has no ACPI to power off). The
 # reset does not wait for the console: stty's tcsetattr(TCSADRAIN) does,
 # so that the host sees the last line.
 poweroff() {
-	stty onlcr </dev/console 2>/dev/null
+	stty onlcr 2>/dev/null </dev/console
 	echo b >/proc/sysrq-trigger
 }
 # One helper mounts everything (one exec, not one mount(8) per mount);
