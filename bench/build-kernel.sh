@@ -45,11 +45,16 @@ tree_key=$( {
 	cat bench/kernel.config bench/build-kernel.sh bench/prepare-tree.sh
 	printf '%s\n' $newfiles
 } | sha256sum | cut -c1-16)
-key=$( {
-	printf '%s\n' "$tree_key"
-	cd "$BENCH_TOP"
-	cat $newfiles
-} | sha256sum | cut -c1-16)
+# the key of a build from the new files as they are in directory $1
+# (the bench's: the build wanted; the tree's: the build it was copied for)
+files_key() {
+	{
+		printf '%s\n' "$tree_key"
+		cd "$1"
+		cat $newfiles 2>/dev/null
+	} | sha256sum | cut -c1-16
+}
+key=$(files_key "$BENCH_TOP")
 
 # The modules that the given files of the tree are built into, as
 # kbuild targets (dir/name.ko): kbuild's dependency records (.*.cmd)
@@ -98,11 +103,7 @@ elif [ -f "$out/.bench-tree-key" ] && [ "$(cat "$out/.bench-tree-key")" = "$tree
 	# that differ (the others keep their mtimes) and build: only the
 	# modules they are in, when the tree was built as it is now (not
 	# after an edit whose build failed: it may have changed more).
-	tree_now=$( {
-		printf '%s\n' "$tree_key"
-		cd "$tree"
-		cat $newfiles 2>/dev/null
-	} | sha256sum | cut -c1-16)
+	tree_now=$(files_key "$tree")
 	changed=$(cd "$BENCH_TOP" && for f in $newfiles; do
 		cmp -s "$f" "$tree/$f" || { cp "$f" "$tree/$f" && printf ' %s' "$f"; }
 	done)
@@ -177,7 +178,7 @@ release=$(cat "$out/include/config/kernel.release")
 moddir=$guest/lib/modules/$release
 installed=$(cat "$moddir/.bench-key" 2>/dev/null || true)
 if [ "$installed" = "$key" ]; then
-	:
+	: # installed already
 elif [ -n "$kos" ] && [ "$installed" = "$built_key" ]; then
 	# the guest has the build before these modules changed: only they
 	# are installed, stripped as modules_install does (and the guest's

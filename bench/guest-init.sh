@@ -10,7 +10,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # -no-reboot), on every machine (microvm has no ACPI to power off). The
 # reset does not wait for the console: stty's tcsetattr(TCSADRAIN) does,
 # so that the host sees the last line.
-poweroff() {
+end_guest() {
 	stty onlcr 2>/dev/null </dev/console
 	echo b >/proc/sysrq-trigger
 }
@@ -18,7 +18,7 @@ poweroff() {
 # the bench share holds the job and takes the results.
 if ! /opt/vunplug-bench/bin/bench-mounts; then
 	echo "bench: cannot mount the bench share"
-	poweroff
+	end_guest
 fi
 job=/run/bench
 . "$job/job.env"
@@ -26,7 +26,7 @@ job=/run/bench
 off() {
 	sync
 	echo "bench: done"
-	poweroff
+	end_guest
 	sleep 60
 }
 
