@@ -325,15 +325,9 @@ static void test_fd_ops_after_unplug(struct target *t)
 		errno = 0;
 		ret = ops[i].fn(d);
 		err = errno;
-		if (ret == -1) {
+		if (ret == -1)
 			igt_info("%s on the unplugged fb failed with errno %d (%s)\n",
 				 ops[i].name, err, strerror(err));
-			igt_info("behaviour: %s on the open fd | fails: %s\n",
-				 ops[i].name, strerrorname_np(err) ?: strerror(err));
-		} else {
-			igt_info("behaviour: %s on the open fd | succeeds (returns %ld)\n",
-				 ops[i].name, ret);
-		}
 		if (ret != -1 || err != ENODEV) {
 			igt_warn("%s on the unplugged fb: %ld, errno %d, expected -1 and ENODEV\n",
 				 ops[i].name, ret, err);
@@ -372,8 +366,6 @@ static void test_drm_fd_after_unplug(struct target *t)
 	ret = ioctl(fd, DRM_IOCTL_VERSION, &v);
 	err = errno;
 	close(fd);
-	igt_info("behaviour: DRM_IOCTL_VERSION on the open DRM fd | %s\n",
-		 ret == -1 ? strerrorname_np(err) ?: strerror(err) : "succeeds");
 	errno = 0;
 	igt_assert_f(ret == -1 && err == ENODEV,
 		     "DRM_IOCTL_VERSION on the unplugged %s: %d, errno %d (%s), expected ENODEV\n",
@@ -437,9 +429,6 @@ static void test_module_unload_while_mapped(struct target *t)
 
 	ret = vunplug_delete_module();
 	err = errno;
-	igt_info("behaviour: unloading the driver while mapped | %s%s\n",
-		 ret == -1 ? "refused: " : "succeeds",
-		 ret == -1 ? (strerrorname_np(err) ?: strerror(err)) : "");
 	igt_assert_f(ret == -1 && (err == EBUSY || err == EAGAIN),
 		     "delete_module(vunplug) while /dev/fb%d is mapped returned %ld (%s), expected EBUSY or EAGAIN\n",
 		     d->fb, ret, ret ? strerror(err) : "unloaded");
@@ -796,8 +785,6 @@ static void test_proc_mem_after_unplug(struct target *t)
 	for (int i = 0; i < d->npages; i++)
 		readable += pread(mem, buf, 1, (off_t)(uintptr_t)(d->map + i * pagesz)) == 1;
 	close(mem);
-	igt_info("behaviour: read of a mapped page through /proc/self/mem | %s\n",
-		 readable ? "succeeds" : "fails: EIO");
 	igt_assert_f(readable == 0,
 		     "%d of %d pages of the mapping are still readable through /proc/self/mem after unplug\n",
 		     readable, d->npages);
@@ -917,16 +904,13 @@ static void test_aperture_handover(void)
 	/* what the old mapping, the old fd and the new fb see */
 	faulted[0] = pages_faulting(d->map, d->npages, false);
 	faulted[1] = pages_faulting(d->map, d->npages, true);
-	igt_info("behaviour: read of a mapped page | %s\n",
-		 fault_outcome(faulted[0], d->npages, out[0], sizeof(out[0])));
-	igt_info("behaviour: write of a mapped page | %s\n",
-		 fault_outcome(faulted[1], d->npages, out[1], sizeof(out[1])));
+	fault_outcome(faulted[0], d->npages, out[0], sizeof(out[0]));
+	fault_outcome(faulted[1], d->npages, out[1], sizeof(out[1]));
 	errno = 0;
 	ret = ioctl(d->fb_fd, FBIOGET_VSCREENINFO, &var);
 	err = errno;
 	snprintf(out[2], sizeof(out[2]), "%s%s", ret ? "fails: " : "succeeds",
 		 ret ? (strerrorname_np(err) ?: strerror(err)) : "");
-	igt_info("behaviour: FBIOGET_VSCREENINFO on the open fd | %s\n", out[2]);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/graphics", bdf);
 	snprintf(out[3], sizeof(out[3]), "/dev/fb%d", fb_index_in(path));
@@ -939,8 +923,7 @@ static void test_aperture_handover(void)
 	igt_assert_eq(fsync(fd), 0);
 	munmap(map, fix.smem_len);
 	close(fd);
-	igt_info("behaviour: the new %s (%.16s) | opens, maps and takes writes\n",
-		 out[3], fix.id);
+	igt_debug("the new %s (%.16s) opens, maps and takes writes\n", out[3], fix.id);
 
 	errno = 0;
 	igt_assert_f(faulted[0] == d->npages && faulted[1] == d->npages,
