@@ -5,41 +5,56 @@
 # last runs' results (results.json of each kernel) and bench/behaviour.txt,
 # which names the rows: one per subtest, with what the subtest requires.
 # Each cell is the subtest's result over every target (driver and removal
-# path, from the binary's name: fbdev_unplug_<device>_<path>); a result
-# other than Pass shows the test's own failure message, and targets that
-# differ are named. The whole target x subtest matrix goes to
-# $BENCH_OUT/behaviour.md.
+# path, from the binary's name: fbdev_unplug_<device>_<path>), in
+# expectations' terms (a kernel report on the way does not change Fail to
+# Dmesg-fail); a result other than Pass shows the test's own message, and
+# targets that differ are named. Every subtest of every target, listed
+# rows first, goes to $BENCH_OUT/behaviour.md.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 rows=$BENCH_TOP/bench/behaviour.txt
 
-# target|subtest|outcome for one kernel. The outcome is the result, and
-# for anything but a pass the message of the test's failed assertion (its
-# last CRITICAL line that is not the assertion's location or errno), with
-# device numbers, addresses and page counts made alike across targets.
+# target|subtest|outcome for one kernel. The outcome is the result and,
+# for anything but a pass, the test's message: the last CRITICAL line of
+# its failed check that is not the check's location or errno, or for a
+# skip its reason. Addresses, device numbers and page counts are made
+# alike across targets, and | is escaped for Markdown.
 results() {
 	json=$BENCH_OUT/$1/results.json
-	[ -f "$json" ] || return 0
-	jq -r '.tests | to_entries[] | (.key | split("@")) as $k |
+	if [ ! -f "$json" ]; then
+		say "behaviour: no results of the $1 kernel ($json): its column says \"not run\"" >&2
+		return 0
+	fi
+	jq -r '
+		def norm: gsub("0x[0-9a-f]+"; "0x...") |
+			gsub("/dev/fb[0-9]+"; "/dev/fbN") |
+			gsub("(?<![[:alnum:]_])card[0-9]+"; "cardN") |
+			gsub("(?<![[:alnum:]_/])fb[0-9]+"; "fbN") |
+			gsub("page 0 of (?<n>[0-9]+): (?<w>.*?) did not raise SIGBUS \\(\\k<n> pages did not\\)";
+			     "\(.w) did not raise SIGBUS on any page") |
+			gsub("(?<![0-9])(?<n>[0-9]+) of \\k<n> pages"; "all pages") |
+			gsub("\\|"; "\\|") | gsub("<"; "&lt;") | sub("\\s+$"; "");
+		def result: { pass: "Pass", fail: "Fail", "dmesg-fail": "Fail",
+			warn: "Warn", "dmesg-warn": "Warn", skip: "Skip",
+			notrun: "NotRun", timeout: "Timeout", incomplete: "Incomplete",
+			crash: "Crash", abort: "Abort" }[.] // .;
+		def message: (.err // "") | split("\n**** DEBUG ****")[0] |
+			[split("\n")[] | select(test("CRITICAL: ")) | sub("^.*CRITICAL: "; "") |
+			 select(test("^(Test assertion failure|Last errno)") | not)] | last;
+		def reason: (.out // "") | [split("\n")[] | select(length > 0) |
+			select(test("^Subtest .*: SKIP") | not)] | last;
+		.tests | to_entries[] | (.key | split("@")) as $k |
 		select($k[1] | test("^fbdev_(unplug|programs)")) |
 		(if $k[1] | test("^fbdev_(unplug|programs)_") then
 			$k[1] | sub("^fbdev_(unplug|programs)_"; "") | gsub("_"; "-")
 		 elif $k[2] == "aperture-handover" then "simpledrm-handover"
 		 else empty end) as $t |
-		(.value.result | .[0:1] | ascii_upcase) as $r0 |
-		($r0 + (.value.result | .[1:])) as $r |
-		if .value.result == "pass" then "\($t)|\($k[2])|Pass"
-		else
-			[(.value.err // "") | split("\n")[] |
-			 select(test("CRITICAL: ")) | sub("^.*CRITICAL: "; "") |
-			 select(test("^(Test assertion failure|Failed assertion|Last errno)") | not)] as $m |
-			"\($t)|\($k[2])|\($r)" + (if ($m | length) > 0 then ": " + ($m[-1] | gsub("\\|"; "\\|")) else "" end)
-		end' "$json" |
-		sed -E 's,/dev/fb[0-9]+,/dev/fbN,g; s,card[0-9]+,cardN,g;
-			s,([^a-z])fb[0-9]+,\1fbN,g; s,0x[0-9a-f]+,0x...,g;
-			s/page 0 of ([0-9]+): (.*) did not raise SIGBUS \(\1 pages did not\)/\2 did not raise SIGBUS on any page/
-			s/([0-9]+) of \1 pages/all pages/g; s/[[:space:]]+$//'
+		(.value.result | result) as $r |
+		(if $r == "Pass" then null
+		 elif $r == "Skip" then .value | reason
+		 else .value | message end) as $m |
+		"\($t)|\($k[2])|\($r)" + (if $m then ": " + ($m | norm) else "" end)' "$json"
 }
 results stock >"$BENCH_OUT/behaviour-stock.txt"
 results fixed >"$BENCH_OUT/behaviour-fixed.txt"
@@ -63,7 +78,7 @@ cell() {
 
 echo "| after the device went away, a program ... | the subtest requires | stock 7.2 | with the series |"
 echo "| --- | --- | --- | --- |"
-grep -v '^#' "$rows" | while IFS='|' read -r st what want; do
+grep -v -e '^#' -e '^$' "$rows" | while IFS='|' read -r st what want; do
 	echo "| $what (\`$st\`) | $want | $(cell "$BENCH_OUT/behaviour-stock.txt" "$st") | $(cell "$BENCH_OUT/behaviour-fixed.txt" "$st") |"
 done
 
@@ -77,20 +92,23 @@ outcome() {
 	}' "$1"
 }
 
+# Every subtest: the table's rows in their order, then the others.
+subtests=$({
+	grep -v -e '^#' -e '^$' "$rows" | cut -d'|' -f1
+	cut -d'|' -f2 "$BENCH_OUT/behaviour-fixed.txt" "$BENCH_OUT/behaviour-stock.txt"
+} | awk '!seen[$0]++')
 {
 	echo "| target (device-path) | subtest | stock 7.2 | with the series |"
 	echo "| --- | --- | --- | --- |"
-	grep -v '^#' "$rows" | cut -d'|' -f1 >"$BENCH_OUT/behaviour-rows.txt"
 	cut -d'|' -f1 "$BENCH_OUT/behaviour-fixed.txt" "$BENCH_OUT/behaviour-stock.txt" |
 		sort -u | while IFS= read -r t; do
-		while IFS= read -r st; do
+		printf '%s\n' "$subtests" | while IFS= read -r st; do
 			s=$(outcome "$BENCH_OUT/behaviour-stock.txt" "$t" "$st")
 			f=$(outcome "$BENCH_OUT/behaviour-fixed.txt" "$t" "$st")
 			[ -n "$s$f" ] || continue
 			echo "| $t | $st | ${s:-not run} | ${f:-not run} |"
-		done <"$BENCH_OUT/behaviour-rows.txt"
+		done
 	done
-	rm -f "$BENCH_OUT/behaviour-rows.txt"
 } >"$BENCH_OUT/behaviour.md"
 echo
-echo "Every target: $BENCH_OUT/behaviour.md"
+echo "Every subtest of every target: $BENCH_OUT/behaviour.md"

@@ -59,7 +59,7 @@ for t in $(cat "$BENCH_OUT/fixed/names.txt" "$BENCH_OUT/stock/names.txt" | sort 
 	printf '  %-52s %s\n' "$t" "$cols"
 done
 echo
-echo "What user space sees after unplug (from the fbdev_unplug runs):"
+echo "What user space sees after unplug (the fbdev_unplug and fbdev_programs results):"
 "$BENCH_TOP/bench/behaviour.sh" | sed 's/^/  /'
 echo
 for v in fixed stock; do

@@ -835,7 +835,7 @@ static int pages_faulting(uint8_t *map, int npages, bool write)
 	return faulted;
 }
 
-static const char *fault_outcome(int faulted, int npages, char *buf, size_t size)
+static void fault_outcome(int faulted, int npages, char *buf, size_t size)
 {
 	if (faulted == npages)
 		snprintf(buf, size, "SIGBUS");
@@ -843,7 +843,6 @@ static const char *fault_outcome(int faulted, int npages, char *buf, size_t size
 		snprintf(buf, size, "succeeds, no SIGBUS");
 	else
 		snprintf(buf, size, "SIGBUS on %d of %d pages", faulted, npages);
-	return buf;
 }
 
 struct card_wait {
@@ -923,11 +922,11 @@ static void test_aperture_handover(void)
 	igt_assert_eq(fsync(fd), 0);
 	munmap(map, fix.smem_len);
 	close(fd);
-	igt_debug("the new %s (%.16s) opens, maps and takes writes\n", out[3], fix.id);
+	igt_info("the new %s (%.16s) opens, maps and takes writes\n", out[3], fix.id);
 
 	errno = 0;
 	igt_assert_f(faulted[0] == d->npages && faulted[1] == d->npages,
-		     "simpledrm's old mapping after the handover: read %s, write %s\n",
+		     "simpledrm's old mapping after the handover: read: %s; write: %s\n",
 		     out[0], out[1]);
 	igt_assert_f(ret == -1 && err == ENODEV,
 		     "FBIOGET_VSCREENINFO on simpledrm's old fd after the handover %s, expected ENODEV\n",

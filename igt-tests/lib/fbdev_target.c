@@ -496,63 +496,91 @@ static bool filter_pci_device(const char *filter, char *bdf, size_t size)
 	return false;
 }
 
-static bool target_pick(void)
+/*
+ * The removal paths' requirements: whether the target @t can go that way
+ * on this machine. Each returns the name of the target's device, or NULL
+ * with the reason in @why (the subtests then skip).
+ */
+static const char *module_require(struct target *t, const char *module, bool ok,
+				  char *why, size_t size)
 {
-	int how = removal_opt;
+	if (ok)
+		return module;
+	snprintf(why, size, "no %s device: the %s module did not load, or its %s is missing\n",
+		 module, module, removal_paths[t->how].name);
+	return NULL;
+}
+
+static const char *vunplug_require(struct target *t, char *why, size_t size)
+{
+	return module_require(t, "vunplug", vunplug_available(), why, size);
+}
+
+static const char *vkms_require(struct target *t, char *why, size_t size)
+{
+	return module_require(t, "vkms", vkms_available(), why, size);
+}
+
+/* The PCI display device the device filter names, with its card and fb. */
+static const char *pci_require(struct target *t, char *why, size_t size)
+{
 	const char *filter = igt_device_filter_count() ? igt_device_filter_get(0) : NULL;
-	const char *device;
+	const char *path = removal_paths[t->how].name;
 	char link[PATH_MAX], drv[PATH_MAX];
 	struct pci_wait w;
 	ssize_t len;
 
-	if (how < 0)
-		how = filter ? REMOVE_UNBIND : vunplug_available() ? REMOVE_VUNPLUG :
-		      REMOVE_VKMS;
-	target.how = how;
-	if (how == REMOVE_VUNPLUG || how == REMOVE_VKMS) {
-		device = how == REMOVE_VUNPLUG ? "vunplug" : "vkms";
-		if (how == REMOVE_VUNPLUG ? !vunplug_available() : !vkms_available()) {
-			snprintf(target_skip, sizeof(target_skip),
-				 "no %s device: the %s module did not load, or its %s is missing\n",
-				 device, device, removal_paths[how].name);
-			return false;
-		}
-		goto named;
-	}
-
 	if (!filter) {
-		snprintf(target_skip, sizeof(target_skip),
+		snprintf(why, size,
 			 "--removal %s needs a PCI display device named by --device or $IGT_DEVICE (drm:/dev/dri/cardN or pci:slot=BDF)\n",
-			 removal_paths[how].name);
-		return false;
+			 path);
+		return NULL;
 	}
-	if (!filter_pci_device(filter, target.bdf, sizeof(target.bdf))) {
-		snprintf(target_skip, sizeof(target_skip),
+	if (!filter_pci_device(filter, t->bdf, sizeof(t->bdf))) {
+		snprintf(why, size,
 			 "the device filter %s names no PCI display device here (--removal %s takes drm:/dev/dri/cardN or pci:slot=BDF)\n",
-			 filter, removal_paths[how].name);
-		return false;
+			 filter, path);
+		return NULL;
 	}
-	pci_path(&target, "driver", link, sizeof(link));
+	pci_path(t, "driver", link, sizeof(link));
 	len = readlink(link, drv, sizeof(drv) - 1);
-	w.bdf = target.bdf;
+	w.bdf = t->bdf;
 	if (len <= 0 || !igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20)) {
-		snprintf(target_skip, sizeof(target_skip),
-			 "%s has no driver with a DRM card and an fbdev\n", target.bdf);
-		return false;
+		snprintf(why, size, "%s has no driver with a DRM card and an fbdev\n", t->bdf);
+		return NULL;
 	}
 	drv[len] = '\0';
-	snprintf(target.driver, sizeof(target.driver), "%s", strrchr(drv, '/') + 1);
-	if (how == REMOVE_HOTPLUG &&
-	    (!hotplug_available() || !pci_slot_hotpluggable(target.bdf))) {
-		snprintf(target_skip, sizeof(target_skip),
+	snprintf(t->driver, sizeof(t->driver), "%s", strrchr(drv, '/') + 1);
+	pci_path(t, "", link, sizeof(link));
+	return display_device_name(sysfs_hex(link, "vendor"), sysfs_hex(link, "device"),
+				   sysfs_hex(link, "class")) ?: t->driver;
+}
+
+static const char *hotplug_require(struct target *t, char *why, size_t size)
+{
+	const char *device = pci_require(t, why, size);
+
+	if (device && (!hotplug_available() || !pci_slot_hotpluggable(t->bdf))) {
+		snprintf(why, size,
 			 "%s cannot be hot-unplugged: its slot has no ACPI hot-plug, or $FBDEV_UNPLUG_HOTPLUG names no working helper\n",
-			 target.bdf);
-		return false;
+			 t->bdf);
+		return NULL;
 	}
-	pci_path(&target, "", link, sizeof(link));
-	device = display_device_name(sysfs_hex(link, "vendor"), sysfs_hex(link, "device"),
-				     sysfs_hex(link, "class")) ?: target.driver;
-named:
+	return device;
+}
+
+static bool target_pick(void)
+{
+	int how = removal_opt;
+	const char *device;
+
+	if (how < 0)
+		how = igt_device_filter_count() ? REMOVE_UNBIND :
+		      vunplug_available() ? REMOVE_VUNPLUG : REMOVE_VKMS;
+	target.how = how;
+	device = removal_paths[how].require(&target, target_skip, sizeof(target_skip));
+	if (!device)
+		return false;
 	snprintf(target.name, sizeof(target.name), "%s-%s", device,
 		 removal_paths[how].name);
 	igt_info("target: %s%s%s\n", target.name, target.bdf[0] ? " at " : "",
@@ -966,18 +994,21 @@ static void pci_restore(struct vdev *d)
 }
 
 /*
- * The ways a device goes away, indexed by enum removal: how a device of a
- * target is brought up (sets card), made to go away (asserts that it
- * did), and, best effort, after a subtest that passed or failed, how
- * what the subtest took is given back. A new path is one more row, its
- * three functions; --removal takes its name (see target_pick()).
+ * The ways a device goes away, indexed by enum removal: whether a target
+ * can go that way here (names its device), how a device of the target is
+ * brought up (sets card), made to go away (asserts that it did), and,
+ * best effort, after a subtest that passed or failed, how what the
+ * subtest took is given back. A new path is one more row and its
+ * functions; --removal takes its name (see target_pick()).
  */
 const struct removal_path removal_paths[] = {
-	[REMOVE_VUNPLUG] = { "debugfs", vunplug_add, vunplug_unplug, vunplug_restore },
-	[REMOVE_VKMS] = { "configfs", vkms_add, vkms_unplug, vkms_restore },
-	[REMOVE_PCI] = { "remove", pci_add, pci_remove, pci_restore },
-	[REMOVE_UNBIND] = { "unbind", pci_add, pci_unbind, pci_restore },
-	[REMOVE_HOTPLUG] = { "device-del", pci_add, pci_hotplug_del, pci_restore },
+	[REMOVE_VUNPLUG] = { "debugfs", vunplug_require, vunplug_add, vunplug_unplug,
+			     vunplug_restore },
+	[REMOVE_VKMS] = { "configfs", vkms_require, vkms_add, vkms_unplug, vkms_restore },
+	[REMOVE_PCI] = { "remove", pci_require, pci_add, pci_remove, pci_restore },
+	[REMOVE_UNBIND] = { "unbind", pci_require, pci_add, pci_unbind, pci_restore },
+	[REMOVE_HOTPLUG] = { "device-del", hotplug_require, pci_add, pci_hotplug_del,
+			     pci_restore },
 };
 
 /* Removes the device the way its target says, and checks its nodes went. */

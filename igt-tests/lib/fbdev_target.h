@@ -82,6 +82,8 @@ struct vdev {
 /* A way for a device to go away: see removal_paths[] in fbdev_target.c. */
 struct removal_path {
 	const char *name;		/* --removal's value, and the <path> of a target */
+	/* the target's device name, or NULL and why not in @why (skip) */
+	const char *(*require)(struct target *t, char *why, size_t size);
 	void (*add)(struct vdev *d);	/* a device up, its card in d->card */
 	void (*unplug)(struct vdev *d);	/* it goes away (asserted) */
 	void (*restore)(struct vdev *d);	/* what the subtest took, back */
