@@ -61,6 +61,7 @@
 #define IGT_SUBSET_OPT_HANDLER_ERROR -2
 
 typedef int (*igt_opt_handler_t)(int opt, int opt_index, void *data);
+typedef void (*igt_exit_handler_t)(int sig);
 
 #ifdef IGT_SUBSET_CHECK
 _Static_assert(IGT_LOG_DEBUG == IGT_SUBSET_LOG_DEBUG, "enum igt_log_level");
@@ -138,6 +139,7 @@ const char *igt_subtest_name(void);
 const char *igt_debugfs_mount(void);
 int igt_debugfs_dir(int device);
 int igt_kmod_load(const char *mod_name, const char *opts);
+void igt_install_exit_handler(igt_exit_handler_t fn);
 void kmstest_set_vt_graphics_mode(void);
 uint64_t igt_nsec_elapsed(struct timespec *start);
 int igt_debugfs_simple_read(int dir, const char *filename, char *buf, int size);

@@ -497,9 +497,10 @@ static bool filter_pci_device(const char *filter, char *bdf, size_t size)
 }
 
 /*
- * The removal paths' requirements: whether the target @t can go that way
- * on this machine. Each returns the name of the target's device, or NULL
- * with the reason in @why (the subtests then skip).
+ * The removal paths' requirements: whether the target @t, whose path
+ * t->how is, can go that way on this machine. Each returns the name of
+ * the target's device, or NULL with the reason in @why (the subtests then
+ * skip).
  */
 static const char *module_require(struct target *t, const char *module, bool ok,
 				  char *why, size_t size)
@@ -982,11 +983,14 @@ static void pci_hotplug_del(struct vdev *d)
  */
 static void pci_restore(struct vdev *d)
 {
-	struct pci_wait w = { .bdf = d->t->bdf };
+	struct pci_wait w;
 
-	if (!d->unplugged)
-		return;
-	pci_target_up_start(d->t);	/* a failed write shows as no device */
+	/*
+	 * Whether or not d->unplugged says so: an unplug that a failure or a
+	 * signal interrupted may have gone through. A failed write shows as
+	 * no device.
+	 */
+	pci_target_up_start(d->t);
 	w.bdf = d->t->bdf;
 	igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
 		       "%s did not come back with a card and an fb: every later subtest would run without it\n",
@@ -999,7 +1003,7 @@ static void pci_restore(struct vdev *d)
  * brought up (sets card), made to go away (asserts that it did), and,
  * best effort, after a subtest that passed or failed, how what the
  * subtest took is given back. A new path is one more row and its
- * functions; --removal takes its name (see target_pick()).
+ * functions; --removal takes its name (see removal_by_name()).
  */
 const struct removal_path removal_paths[] = {
 	[REMOVE_VUNPLUG] = { "debugfs", vunplug_require, vunplug_add, vunplug_unplug,
@@ -1430,9 +1434,21 @@ struct target *vunplug_target(void)
 }
 
 /* Once per test, in its first fixture. */
+/*
+ * Whatever ends the test before its fixtures ran (igt_runner's timeout
+ * sends SIGQUIT, an abort, a fatal signal), what a subtest took is given
+ * back for the tests after it, as the fixture after each subtest does.
+ * Forked children run no exit handler of their parent.
+ */
+static void free_leftovers_at_exit(int sig)
+{
+	free_leftovers();
+}
+
 void fbdev_target_init(void)
 {
 	pagesz = sysconf(_SC_PAGESIZE);
+	igt_install_exit_handler(free_leftovers_at_exit);
 	/*
 	 * fbcon takes over each new vunplug fb; its cursor blink damages the
 	 * scanout, which would let a write that deferred I/O never tracked
