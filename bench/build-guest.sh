@@ -57,8 +57,8 @@ if [ ! -f "$bin/.bench-key" ] || [ "$(cat "$bin/.bench-key")" != "$key" ]; then
 		t=$(basename "$c" .c)
 		cp "$c" "$root/opt/vunplug-bench/src/"
 		# a test that includes the device library links it (in IGT's
-		# tree: lib/); IGT's warning flags (its meson.build adds
-		# -Wno-unused-parameter: exit handlers take the signal)
+		# tree: lib/); -Wno-unused-parameter as IGT's meson.build has
+		# it (exit handlers take the signal)
 		libsrc=""
 		! grep -q '^#include "fbdev_target.h"' "$c" ||
 			libsrc=/opt/vunplug-bench/src/lib/fbdev_target.c

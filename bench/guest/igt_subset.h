@@ -59,6 +59,7 @@
 #define IGT_SUBSET_LOG_WARN 2
 #define IGT_SUBSET_OPT_HANDLER_SUCCESS 0
 #define IGT_SUBSET_OPT_HANDLER_ERROR -2
+#define IGT_SUBSET_EXIT_ABORT 112
 
 typedef int (*igt_opt_handler_t)(int opt, int opt_index, void *data);
 typedef void (*igt_exit_handler_t)(int sig);
@@ -71,6 +72,7 @@ _Static_assert(IGT_OPT_HANDLER_SUCCESS == IGT_SUBSET_OPT_HANDLER_SUCCESS,
 	       "IGT_OPT_HANDLER_SUCCESS");
 _Static_assert(IGT_OPT_HANDLER_ERROR == IGT_SUBSET_OPT_HANDLER_ERROR,
 	       "IGT_OPT_HANDLER_ERROR");
+_Static_assert(IGT_EXIT_ABORT == IGT_SUBSET_EXIT_ABORT, "IGT_EXIT_ABORT");
 _Static_assert(sizeof(igt_subtest_jmpbuf) == sizeof(jmp_buf), "igt_subtest_jmpbuf");
 _Static_assert(sizeof(igt_dynamic_jmpbuf) == sizeof(jmp_buf), "igt_dynamic_jmpbuf");
 #else
@@ -83,6 +85,7 @@ enum igt_log_level {
 };
 #define IGT_OPT_HANDLER_SUCCESS IGT_SUBSET_OPT_HANDLER_SUCCESS
 #define IGT_OPT_HANDLER_ERROR IGT_SUBSET_OPT_HANDLER_ERROR
+#define IGT_EXIT_ABORT IGT_SUBSET_EXIT_ABORT
 #define IGT_LOG_DOMAIN (NULL)
 
 #define __igt_tokencat2(x, y) x ## y

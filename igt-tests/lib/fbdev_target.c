@@ -34,6 +34,8 @@ void (*leftovers_hook)(void);
 
 /* Devices still open, so a failed subtest does not leak into the next. */
 static struct vdev *open_devs[16];
+static pid_t test_pid;		/* the test's process, not a child's */
+static bool at_exit;		/* in free_leftovers_at_exit() */
 /* /dev/kmsg from kmsg_watch_begin() to _end(); a failed subtest leaves it. */
 static int kmsg_fd = -1;
 
@@ -938,7 +940,8 @@ static void vkms_unplug(struct vdev *d)
  */
 static void vkms_restore(struct vdev *d)
 {
-	if (!d->vkms)
+	/* (at exit: left in configfs, as the teardown asserts) */
+	if (!d->vkms || at_exit)
 		return;
 	igt_vkms_device_destroy(d->vkms);
 	d->vkms = NULL;
@@ -983,16 +986,21 @@ static void pci_hotplug_del(struct vdev *d)
  */
 static void pci_restore(struct vdev *d)
 {
-	struct pci_wait w;
+	struct pci_wait w = { .bdf = d->t->bdf };
+	bool back;
 
-	/*
-	 * Whether or not d->unplugged says so: an unplug that a failure or a
-	 * signal interrupted may have gone through. A failed write shows as
-	 * no device.
-	 */
-	pci_target_up_start(d->t);
-	w.bdf = d->t->bdf;
-	igt_abort_on_f(!igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20),
+	/* (an unplug that a failure or a signal interrupted may have gone through) */
+	if (!d->unplugging)
+		return;
+	pci_target_up_start(d->t);	/* a failed write shows as no device */
+	back = igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20);
+	if (!back && at_exit) {
+		/* no igt_abort_on_f(): it would exit() and run the handlers again */
+		dprintf(STDERR_FILENO, "%s did not come back with a card and an fb\n",
+			d->t->bdf);
+		_exit(IGT_EXIT_ABORT);
+	}
+	igt_abort_on_f(!back,
 		       "%s did not come back with a card and an fb: every later subtest would run without it\n",
 		       d->t->bdf);
 }
@@ -1018,6 +1026,7 @@ const struct removal_path removal_paths[] = {
 /* Removes the device the way its target says, and checks its nodes went. */
 void vdev_unplug(struct vdev *d)
 {
+	d->unplugging = true;
 	removal_paths[d->t->how].unplug(d);
 	d->unplugged = true;
 	assert_nodes_gone(d);
@@ -1433,21 +1442,30 @@ struct target *vunplug_target(void)
 	return &vunplug;
 }
 
-/* Once per test, in its first fixture. */
 /*
  * Whatever ends the test before its fixtures ran (igt_runner's timeout
  * sends SIGQUIT, an abort, a fatal signal), what a subtest took is given
- * back for the tests after it, as the fixture after each subtest does.
- * Forked children run no exit handler of their parent.
+ * back for the tests after it, as the fixture after each subtest does:
+ * a PCI device comes back, vunplug devices go, programs are stopped. In a
+ * signal handler, so best effort: nothing in it may exit() or fail the
+ * test (see pci_restore(), vkms_restore()), and a signal that lands
+ * inside malloc() or stdio can hang it until igt_runner's SIGKILL. A
+ * child forked without IGT (fbdev_programs' programs, before their exec)
+ * has the handler too, but not the devices: it returns.
  */
 static void free_leftovers_at_exit(int sig)
 {
+	if (getpid() != test_pid)
+		return;
+	at_exit = true;
 	free_leftovers();
 }
 
+/* Once per test, in its first fixture. */
 void fbdev_target_init(void)
 {
 	pagesz = sysconf(_SC_PAGESIZE);
+	test_pid = getpid();
 	igt_install_exit_handler(free_leftovers_at_exit);
 	/*
 	 * fbcon takes over each new vunplug fb; its cursor blink damages the

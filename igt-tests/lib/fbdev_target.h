@@ -76,6 +76,7 @@ struct vdev {
 	int npages;
 	struct fb_fix_screeninfo fix;
 	struct fb_var_screeninfo var;
+	bool unplugging;	/* its unplug began (it may not have finished) */
 	bool unplugged;
 };
 
