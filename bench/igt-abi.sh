@@ -93,6 +93,7 @@ cat >"$chk/check.c" <<'C'
 #include "igt_device_scan.h"
 #include "igt_kmod.h"
 #include "igt_kms.h"
+#include "igt_stats.h"
 #include "igt_sysfs.h"
 #include "igt_vkms.h"
 #define IGT_SUBSET_CHECK

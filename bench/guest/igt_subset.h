@@ -153,6 +153,24 @@ int igt_system(const char *command);
 int igt_device_filter_count(void);
 const char *igt_device_filter_get(int num);
 
+/*
+ * lib/igt_stats.h: the tests only hand igt_stats_t to its functions, so
+ * here it is storage of its size and alignment, checked against IGT's.
+ */
+#define IGT_SUBSET_STATS_SIZE 80
+#ifdef IGT_SUBSET_CHECK
+_Static_assert(sizeof(igt_stats_t) == IGT_SUBSET_STATS_SIZE, "igt_stats_t");
+_Static_assert(_Alignof(igt_stats_t) == _Alignof(uint64_t), "igt_stats_t");
+#else
+typedef struct {
+	uint64_t storage[IGT_SUBSET_STATS_SIZE / sizeof(uint64_t)];
+} igt_stats_t;
+#endif
+void igt_stats_init_with_size(igt_stats_t *stats, unsigned int capacity);
+void igt_stats_fini(igt_stats_t *stats);
+void igt_stats_push_float(igt_stats_t *stats, double value);
+double igt_stats_get_median(igt_stats_t *stats);
+
 /* lib/igt_vkms.h: a vkms device made through configfs (opaque here). */
 typedef struct igt_vkms igt_vkms_t;
 igt_vkms_t *igt_vkms_device_create(const char *name);
