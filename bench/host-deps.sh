@@ -11,7 +11,8 @@ need="make:make gcc:gcc ld:binutils flex:flex bison:bison bc:bc perl:perl
 cpio:cpio xz:xz-utils zstd:zstd rsync:rsync ccache:ccache depmod:kmod
 mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 jq:jq
 git:git dpkg-deb:dpkg sha256sum:coreutils timeout:coreutils
-apt-get:apt pahole:dwarves openssl:openssl curl:curl mke2fs:e2fsprogs"
+apt-get:apt pahole:dwarves openssl:openssl curl:curl mke2fs:e2fsprogs
+unshare:util-linux"
 # headers: file:package
 headers="/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev"
 

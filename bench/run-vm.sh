@@ -419,14 +419,18 @@ fi
 
 # Results: igt_runner writes results.json when it completes; otherwise
 # build it from what it wrote so far (igt_results runs in the guest root,
-# whose libc matches it).
+# whose libc matches it, in a mount namespace of its own where a copy of
+# the results is the root's /tmp: nothing is written into the root).
 igt=$run/job/results/igt
 if [ -d "$igt" ] && [ ! -f "$igt/results.json" ]; then
-	tmp=$guest/tmp/bench-results.$$
+	tmp=$run/igt-results.$$
 	rm -rf "$tmp"
-	cp -a "$igt" "$tmp"
-	chroot "$guest" igt_results "/tmp/bench-results.$$" >/dev/null 2>&1 || true
-	[ -f "$tmp/results.json" ] && cp "$tmp/results.json" "$igt/results.json"
+	mkdir -p "$tmp"
+	cp -a "$igt" "$tmp/igt"
+	unshare --mount --propagation private sh -c \
+		'mount --bind "$1" "$2/tmp" && chroot "$2" igt_results /tmp/igt' \
+		sh "$tmp" "$guest" >/dev/null 2>&1 || true
+	[ -f "$tmp/igt/results.json" ] && cp "$tmp/igt/results.json" "$igt/results.json"
 	rm -rf "$tmp"
 fi
 [ -f "$igt/results.json" ] && cp "$igt/results.json" "$run/results.json"

@@ -53,10 +53,10 @@ IGT_TEST_DESCRIPTION("Check how real fbdev programs drawing into a mapping "
 
 /* --- real fbdev programs ----------------------------------------------- */
 
-#define PROG_DRAW_TIMEOUT_MS	90000	/* program start under TCG + KASAN */
+#define PROG_DRAW_TIMEOUT_MS	90000	/* program start, emulated and with KASAN */
 #define PROG_END_TIMEOUT_MS	15000	/* after the unplug has completed */
 
-/* A program from the guest's PATH, run with its output captured. */
+/* A program from PATH, run with its output captured. */
 struct prog {
 	const char *name;
 	pid_t pid;

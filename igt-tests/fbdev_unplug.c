@@ -473,11 +473,13 @@ static void write_until_stopped(void *data)
 {
 	struct writer_arg *a = data;
 	volatile uint8_t *map = a->r->map;
-	uint64_t end = now_ms() + 30000;
+	struct timespec start = {};
 	int page = (a->w - a->r->w) * 7 % a->r->npages;
 
+	igt_nsec_elapsed(&start);	/* the first call starts the clock */
 	__atomic_store_n(&a->w->started, 1, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&a->r->stop, __ATOMIC_ACQUIRE) && now_ms() < end) {
+	while (!__atomic_load_n(&a->r->stop, __ATOMIC_ACQUIRE) &&
+	       igt_nsec_elapsed(&start) < 30 * 1000000000ull) {
 		for (int k = 0; k < 256; k++) {
 			map[page * pagesz + (k & 63)] = k;
 			page = (page + 1) % a->r->npages;

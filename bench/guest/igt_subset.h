@@ -5,12 +5,12 @@
  * Why this file exists: Debian ships libigt.so.0 (package igt-gpu-tools)
  * but no IGT headers, so a test built outside IGT's source tree has nothing
  * to include.  This header declares exactly the part of the libigt ABI that
- * fbdev_unplug.c uses, written against igt-gpu-tools 2.5 as shipped by Debian
- * sid (see `nm -D --defined-only libigt.so.0`), and nothing else.
+ * the tests of igt-tests/ use, written against igt-gpu-tools 2.5 as shipped
+ * by Debian sid (see `nm -D --defined-only libigt.so.0`), and nothing else.
  *
- * Inside IGT's own tree the test includes "igt.h" instead; fbdev_unplug.c
- * picks this file only when built with -DIGT_SUBSET_BUILD, so its source
- * compiles unchanged in both places.  The macros follow IGT 2.5 syntax
+ * Inside IGT's own tree the tests include "igt.h" instead; they pick this
+ * file only when built with -DIGT_SUBSET_BUILD, so their sources compile
+ * unchanged in both places.  The macros follow IGT 2.5 syntax
  * (igt_fixture(), `int igt_main_args(...)`), which is what the tree uses.
  *
  * ABI notes, all of which must match libigt exactly:
@@ -155,7 +155,8 @@ const char *igt_device_filter_get(int num);
 
 /*
  * lib/igt_stats.h: the tests only hand igt_stats_t to its functions, so
- * here it is storage of its size and alignment, checked against IGT's.
+ * here it is storage of its size and alignment on x86-64 (LP64, the only
+ * libigt.so.0 it is linked with), checked against IGT's.
  */
 #define IGT_SUBSET_STATS_SIZE 80
 #ifdef IGT_SUBSET_CHECK

@@ -41,14 +41,6 @@ static int kmsg_fd = -1;
 
 /* --- small utilities ---------------------------------------------------- */
 
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
-
 bool pipe_wait(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -865,7 +857,7 @@ bool gone(struct gone_wait *w)
 	return path_gone(w->path);
 }
 
-/* Hot-unplugs the device of @t; returns once the guest let go of it. */
+/* Hot-unplugs the device of @t; returns once the kernel let go of it. */
 void hotplug_del(struct target *t)
 {
 	char cmd[PATH_MAX + 32];
@@ -876,7 +868,7 @@ void hotplug_del(struct target *t)
 	igt_assert_f(igt_system(cmd) == 0, "%s failed\n", cmd);
 	pci_path(t, "", w.path, sizeof(w.path));
 	igt_assert_f(igt_wait(gone(&w), PCI_TIMEOUT_MS, 20),
-		     "%s is still there %d s after %s del (ACPI hotplug in the guest?)\n",
+		     "%s is still there %d s after %s del (does the machine's eject reach the kernel?)\n",
 		     w.path, PCI_TIMEOUT_MS / 1000, hotplug_helper());
 }
 

@@ -134,7 +134,6 @@ extern size_t pagesz;
 /* Called first by free_leftovers(), e.g. to stop programs a subtest started. */
 extern void (*leftovers_hook)(void);
 
-uint64_t now_ms(void);
 bool pipe_wait(int fd, int timeout_ms);
 const char *control_path(void);
 int write_text(const char *path, const char *text);
