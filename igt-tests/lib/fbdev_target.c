@@ -889,10 +889,11 @@ static void vunplug_unplug(struct vdev *d)
 		     d->id, control_path());
 }
 
-static void vunplug_restore(struct vdev *d)
+static bool vunplug_restore(struct vdev *d)
 {
 	if (!d->unplugged && d->debugfs >= 0 && write_unplug(d->debugfs) == 0)
 		control_write("sync");
+	return true;
 }
 
 /* A vkms device with one pipeline, made and enabled through configfs. */
@@ -930,13 +931,14 @@ static void vkms_unplug(struct vdev *d)
  * removed fails the fixture that frees the leftovers, and with it every
  * later subtest, rather than letting them run next to it.
  */
-static void vkms_restore(struct vdev *d)
+static bool vkms_restore(struct vdev *d)
 {
 	/* (at exit: left in configfs, as the teardown asserts) */
 	if (!d->vkms || at_exit)
-		return;
+		return true;
 	igt_vkms_device_destroy(d->vkms);
 	d->vkms = NULL;
+	return true;
 }
 
 static void pci_add(struct vdev *d)
@@ -972,29 +974,18 @@ static void pci_hotplug_del(struct vdev *d)
 
 /*
  * Brings the PCI device of @d back, whatever took it (pci_target_up()
- * knows: gone from the bus, or there without a driver), and aborts the
- * test when it does not come back: every later subtest would run
- * without it.
+ * knows: gone from the bus, or there without a driver); false when it
+ * does not come back with a card and an fb.
  */
-static void pci_restore(struct vdev *d)
+static bool pci_restore(struct vdev *d)
 {
 	struct pci_wait w = { .bdf = d->t->bdf };
-	bool back;
 
 	/* (an unplug that a failure or a signal interrupted may have gone through) */
 	if (!d->unplugging)
-		return;
+		return true;
 	pci_target_up_start(d->t);	/* a failed write shows as no device */
-	back = igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20);
-	if (!back && at_exit) {
-		/* no igt_abort_on_f(): it would exit() and run the handlers again */
-		dprintf(STDERR_FILENO, "%s did not come back with a card and an fb\n",
-			d->t->bdf);
-		_exit(IGT_EXIT_ABORT);
-	}
-	igt_abort_on_f(!back,
-		       "%s did not come back with a card and an fb: every later subtest would run without it\n",
-		       d->t->bdf);
+	return igt_wait(pci_card_ready(&w), PCI_TIMEOUT_MS, 20);
 }
 
 /*
@@ -1027,10 +1018,14 @@ void vdev_unplug(struct vdev *d)
 /*
  * Best effort, also for devices left behind by a failed subtest: closes
  * what is open, removes what the subtest added (vunplug, vkms) and brings
- * back what it removed (PCI).
+ * back what it removed (PCI). A device that does not come back aborts the
+ * test: every later subtest would run without it.
  */
 void vdev_free(struct vdev *d)
 {
+	struct target *t = d->t;
+	bool back;
+
 	if (d->map)
 		munmap(d->map, d->map_len);
 	d->map = NULL;
@@ -1039,10 +1034,19 @@ void vdev_free(struct vdev *d)
 	d->fb_fd = -1;
 	/* a restore that fails must not leave @d to be freed again */
 	track(d, false);
-	removal_paths[d->t->how].restore(d);
+	back = removal_paths[d->t->how].restore(d);
 	if (d->debugfs >= 0)
 		close(d->debugfs);
 	free(d);
+	if (!back && at_exit) {
+		/* no igt_abort_on_f(): it would exit() and run the handlers again */
+		dprintf(STDERR_FILENO, "%s%s%s did not come back\n", t->name,
+			t->bdf[0] ? " at " : "", t->bdf);
+		_exit(IGT_EXIT_ABORT);
+	}
+	igt_abort_on_f(!back,
+		       "%s%s%s did not come back: every later subtest would run without it\n",
+		       t->name, t->bdf[0] ? " at " : "", t->bdf);
 }
 
 /* Unmaps (if mapped) and closes the fb, checking both, then frees @d. */
@@ -1362,21 +1366,18 @@ bool kmemleak_cmd(const char *cmd)
 	return ok;
 }
 
-/* Logs what kmemleak reports now, if anything, as leaks @when. */
-static void kmemleak_log_report(const char *when)
+/* The start of kmemleak's report, in @buf: its length (0: no leak). */
+static ssize_t kmemleak_report(char *buf, size_t size)
 {
-	char buf[4096];
 	ssize_t len;
 	int fd = open(kmemleak_path(), O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return;
-	len = read(fd, buf, sizeof(buf) - 1);
+	igt_assert_f(fd >= 0, "cannot open %s: %m\n", kmemleak_path());
+	len = read(fd, buf, size - 1);
 	close(fd);
-	if (len > 0) {
-		buf[len] = '\0';
-		igt_info("kmemleak: leaks %s:\n%s\n", when, buf);
-	}
+	igt_assert_f(len >= 0, "reading %s failed: %m\n", kmemleak_path());
+	buf[len] = '\0';
+	return len;
 }
 
 /*
@@ -1385,6 +1386,8 @@ static void kmemleak_log_report(const char *when)
  */
 void kmemleak_baseline(void)
 {
+	char buf[4096];
+
 	igt_require_f(access(kmemleak_path(), W_OK) == 0,
 		      "kmemleak is unavailable (%s: %m): CONFIG_DEBUG_KMEMLEAK and a mounted debugfs are needed to check for leaks\n",
 		      kmemleak_path());
@@ -1393,15 +1396,14 @@ void kmemleak_baseline(void)
 		igt_require_f(errno != EPERM,
 			      "kmemleak is disabled (kmemleak=off, or it turned itself off): no leak check possible\n");
 	igt_assert_f(kmemleak_cmd("scan"), "kmemleak baseline scan failed: %m\n");
-	kmemleak_log_report("before this subtest (not its own)");
+	if (kmemleak_report(buf, sizeof(buf)))
+		igt_info("kmemleak: leaks before this subtest (not its own):\n%s\n", buf);
 	igt_assert_f(kmemleak_cmd("clear"), "kmemleak clear failed: %m\n");
 }
 
 void kmemleak_assert_clean(unsigned int cycles)
 {
 	char buf[4096];
-	ssize_t len;
-	int fd;
 
 	/*
 	 * kmemleak reports no object younger than its fixed minimum age of
@@ -1410,12 +1412,8 @@ void kmemleak_assert_clean(unsigned int cycles)
 	sleep(6);
 	igt_assert_f(kmemleak_cmd("scan") && kmemleak_cmd("scan"),
 		     "kmemleak scan failed: %m\n");
-	fd = open(kmemleak_path(), O_RDONLY | O_CLOEXEC);
-	igt_assert_f(fd >= 0, "cannot open %s: %m\n", kmemleak_path());
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[len > 0 ? len : 0] = '\0';
-	igt_assert_f(len == 0, "kmemleak reports leaks after %u plug/unplug cycles:\n%s\n",
+	igt_assert_f(kmemleak_report(buf, sizeof(buf)) == 0,
+		     "kmemleak reports leaks after %u plug/unplug cycles:\n%s\n",
 		     cycles, buf);
 }
 
@@ -1461,7 +1459,7 @@ struct target *vunplug_target(void)
  * back for the tests after it, as the fixture after each subtest does:
  * a PCI device comes back, vunplug devices go, programs are stopped. In a
  * signal handler, so best effort: nothing in it may exit() or fail the
- * test (see pci_restore(), vkms_restore()), and a signal that lands
+ * test (see vdev_free(), vkms_restore()), and a signal that lands
  * inside malloc() or stdio can hang it until igt_runner's SIGKILL. A
  * child forked without IGT (fbdev_programs' programs, before their exec)
  * has the handler too, but not the devices: it returns.

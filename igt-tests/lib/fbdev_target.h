@@ -87,7 +87,8 @@ struct removal_path {
 	const char *(*require)(struct target *t, char *why, size_t size);
 	void (*add)(struct vdev *d);	/* a device up, its card in d->card */
 	void (*unplug)(struct vdev *d);	/* it goes away (asserted) */
-	void (*restore)(struct vdev *d);	/* what the subtest took, back */
+	/* what the subtest took, back; false: the device did not come back */
+	bool (*restore)(struct vdev *d);
 };
 
 extern const struct removal_path removal_paths[];
